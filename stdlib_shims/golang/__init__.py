@@ -1,0 +1,292 @@
+# -*- coding: utf-8 -*-
+"""Package golang provides Go-like features for Python (pygolang-compatible).
+
+- `go` spawns a goroutine.
+- `chan` and `select` provide channels with Go semantics.
+- `func` allows to define methods separate from class.
+- `defer` schedules a cleanup to run when the enclosing @func function returns.
+- `panic` / `recover` provide Go-style error handling.
+- `error` and package `errors` provide error chaining.
+- `b` and `u` make sure an object is either bytes or unicode.
+- `gimport` imports python modules by full path in a Go workspace.
+
+go, chan, select, default, nilchan and _PanicError come from gpython's
+runtime (module _gpython); everything else here is pure Python.
+"""
+
+__version__ = "0.1"
+
+__all__ = ['go', 'chan', 'select', 'default', 'nilchan', 'defer', 'panic',
+           'recover', 'func', 'error', 'b', 'u', 'gimport']
+
+import sys, functools, codecs
+
+try:
+    from _gpython import go, chan, select, default, nilchan, _PanicError
+except ImportError as e:
+    raise ImportError("golang: this package needs the gpython runtime "
+                      "(module _gpython); run the program with gpython") from e
+
+
+def panic(arg):
+    """panic stops normal execution of the current goroutine with arg."""
+    raise _PanicError(arg)
+
+
+# ---- func / defer / recover ----
+
+def func(f):
+    """func is the decorator required by defer.
+
+        @func
+        def f(...): ...
+
+    It also defines methods separate from their class:
+
+        @func(MyClass)
+        def my_method(self, ...): ...
+
+    which sets MyClass.my_method (staticmethod/classmethod work too) and
+    leaves the caller's binding of the name as it was.
+    """
+    if isinstance(f, type):
+        return _meth(f, sys._getframe(1))
+    return _func(f)
+
+
+def _meth(cls, fcall):
+    def deco(f):
+        f = _func(f)
+        if isinstance(f, (staticmethod, classmethod)):
+            name = f.__func__.__name__
+        else:
+            name = f.__name__
+        setattr(cls, name, f)
+
+        # `@func(cls) def name` assigns to `name` in the caller's namespace;
+        # hand back what was bound there so nothing gets shadowed.
+        missing = object()
+        already = fcall.f_locals.get(name, missing)
+        if already is not missing:
+            return already
+        return None
+    return deco
+
+
+def _func(f):
+    # staticmethod & friends: wrap the function inside, then repack.
+    fclass = None
+    if isinstance(f, (staticmethod, classmethod)):
+        fclass = type(f)
+        f = f.__func__
+
+    @functools.wraps(f)
+    def _goframe_wrapper(*argv, **kw):
+        # defer() finds this frame as its caller's parent and registers the
+        # deferred calls in __goframe__.
+        __goframe__ = _GoFrame()
+        with __goframe__:
+            return f(*argv, **kw)
+
+    if fclass is not None:
+        return fclass(_goframe_wrapper)
+    return _goframe_wrapper
+
+_wrapper_code = _func(lambda: None).__code__
+
+
+class _GoFrame(object):
+    """_GoFrame is the __goframe__ that @func sets up: the list of deferred
+    calls and whether the panic being raised was recovered."""
+
+    __slots__ = ('deferv', 'recovered')
+
+    def __init__(self):
+        self.deferv = []
+        self.recovered = False
+
+    def __enter__(self):
+        pass
+
+    # __exit__ runs the deferred calls, last registered first. Each one runs
+    # inside a nested `with` on the same frame so that the remaining ones
+    # still run if it raises; an exception a deferred call raises while
+    # another is propagating gets that one as __context__ (PEP 3134).
+    def __exit__(__goframe__, exc_type, exc_val, exc_tb):
+        if exc_val is not None:
+            __goframe__.recovered = False
+
+        if __goframe__.deferv:
+            d = __goframe__.deferv.pop()
+            with __goframe__:
+                d()
+
+        return __goframe__.recovered
+
+_goframe_exit_code = _GoFrame.__exit__.__code__
+
+
+def defer(f):
+    """defer registers f to be called when the calling @func function
+    returns, or raises. Deferred calls run in LIFO order."""
+    fcall = sys._getframe(1)
+    fgo = fcall.f_back
+    if fgo is None or fgo.f_code is not _wrapper_code:
+        panic("function %s uses defer, but not @func" % fcall.f_code.co_name)
+    fgo.f_locals['__goframe__'].deferv.append(f)
+
+
+def recover():
+    """recover stops the panic (or exception) being raised and returns its
+    argument (the exception object itself for a non-panic exception).
+
+    It returns None when nothing is being raised, or when not called
+    directly by a deferred function."""
+    fcall = sys._getframe(1)
+    fgo = fcall.f_back
+    if fgo is None or fgo.f_code is not _goframe_exit_code:
+        return None
+    goframe = fgo.f_locals['__goframe__']
+
+    exc = sys.exc_info()[1]
+    if exc is not None:
+        goframe.recovered = True
+        # The exception is dealt with: exceptions raised later by other
+        # deferred calls must not be chained to it.
+        _sys_exc_clear()
+    if type(exc) is _PanicError:
+        exc = exc.args[0] if exc.args else None
+    return exc
+
+
+_PyErr_SetExcInfo = None
+
+def _sys_exc_clear():
+    # Python 3 has no sys.exc_clear(); PyErr_SetExcInfo(NULL, NULL, NULL)
+    # clears the exception being handled in the current frame stack (the
+    # handling frame restores its saved value when it leaves the handler).
+    global _PyErr_SetExcInfo
+    if _PyErr_SetExcInfo is None:
+        try:
+            import ctypes
+            fn = ctypes.pythonapi.PyErr_SetExcInfo
+            fn.argtypes = (ctypes.c_void_p,)*3
+            fn.restype = None
+            _PyErr_SetExcInfo = fn
+        except Exception:
+            _PyErr_SetExcInfo = False
+    if _PyErr_SetExcInfo:
+        _PyErr_SetExcInfo(None, None, None)
+
+
+# ---- error ----
+
+class error(Exception):
+    """error is the base class for Go-style errors.
+
+    error("text") (also what errors.New returns) is an error with that text.
+    Subclasses define Error() (and Unwrap() when they wrap another error);
+    they compare equal when they are of the same type with the same args.
+    """
+
+    def __init__(self, *argv):
+        Exception.__init__(self, *argv)
+        if type(self) is error:
+            if len(argv) != 1:
+                raise ValueError("error: expected 1 argument (text), got %d" % len(argv))
+            self._text = u(argv[0])
+            self._w = None
+
+    def Error(self):
+        """Error returns the string that represents the error."""
+        if type(self) is error:
+            return self._text
+        return repr(self)   # subclasses should override Error
+
+    def Unwrap(self):
+        """Unwrap returns the wrapped error, or None."""
+        if type(self) is error:
+            return self._w
+        return None
+
+    def __str__(self):
+        return self.Error()
+
+    def __repr__(self):
+        typ = type(self)
+        if typ is error:
+            from golang.gcompat import qq
+            return "<golang.error error=%s>" % qq(self.Error())
+        return "%s.%s%r" % (typ.__module__, typ.__qualname__, self.args)
+
+    def __eq__(a, b):
+        if type(a) is not type(b):
+            return False
+        if type(a) is error:
+            return (a._text, a._w) == (b._text, b._w)
+        return a.args == b.args
+
+    def __ne__(a, b):
+        return not (a == b)
+
+    def __hash__(self):
+        if type(self) is error:
+            return hash(error) ^ hash(self._text)
+        return hash(type(self)) ^ hash(self.args)
+
+
+def _newerror(text, w=None):
+    # error with text wrapping w (an error) -- errors.New and fmt.Errorf.
+    e = error(text)
+    e._w = w
+    return e
+
+
+# ---- strings ----
+
+def _b_encode_error(exc):
+    # b() must always succeed and undo u(): surrogates U+DC80..U+DCFF that u
+    # produced for invalid UTF-8 become their byte again, any other lone
+    # surrogate is kept in its (UTF-8 style) 3-byte form.
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = bytearray()
+    for ch in exc.object[exc.start:exc.end]:
+        c = ord(ch)
+        if 0xdc80 <= c <= 0xdcff:
+            out.append(c - 0xdc00)
+        else:
+            out += ch.encode('utf-8', 'surrogatepass')
+    return bytes(out), exc.end
+
+codecs.register_error('golang.b', _b_encode_error)
+
+
+def b(s):
+    """b converts str/bytes/bytearray s to UTF-8 encoded bytes.
+
+    bytes are returned as-is; b(u(x)) == x for any bytes x.
+    TypeError is raised for other types."""
+    if isinstance(s, bytes):
+        return s
+    if isinstance(s, bytearray):
+        return bytes(s)
+    if isinstance(s, str):
+        return s.encode('utf-8', 'golang.b')
+    raise TypeError("b: invalid type %s" % type(s))
+
+
+def u(s):
+    """u converts str/bytes/bytearray s to unicode string.
+
+    Bytes are UTF-8 decoded; invalid bytes become surrogates U+DC80..U+DCFF
+    so no information is lost and b(u(x)) == x.
+    TypeError is raised for other types."""
+    if isinstance(s, str):
+        return s
+    if isinstance(s, (bytes, bytearray)):
+        return bytes(s).decode('utf-8', 'surrogateescape')
+    raise TypeError("u: invalid type %s" % type(s))
+
+
+from golang._gopath import gimport
