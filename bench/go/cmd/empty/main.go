@@ -1,0 +1,4 @@
+// empty: the Go reference for process start-to-exit (the startup benchmark).
+package main
+
+func main() {}

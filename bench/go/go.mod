@@ -1,0 +1,3 @@
+module gpybench
+
+go 1.19
