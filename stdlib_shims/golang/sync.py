@@ -33,8 +33,8 @@ class Mutex(object):
         mu._ch.send(None)
 
     def unlock(mu):
-        _, _ = select(mu._ch.recv, default)
-        if _ == 1:
+        n, _ = select(mu._ch.recv, default)
+        if n == 1:
             panic("sync: unlock of unlocked mutex")
 
     def trylock(mu):    # -> bool
