@@ -256,6 +256,18 @@ class TestErrors(unittest.TestCase):
         self.assertIsNone(errors.Unwrap(j))     # as in Go
 
 
+class TestIO(unittest.TestCase):
+
+    def test_eof(self):
+        from golang import io
+        self.assertIs(type(io.EOF), error)
+        self.assertEqual(str(io.EOF), "EOF")
+        self.assertEqual(str(io.ErrUnexpectedEOF), "unexpected EOF")
+        self.assertNotEqual(io.EOF, io.ErrUnexpectedEOF)
+        self.assertTrue(errors.Is(fmt.Errorf("read: %w", io.EOF), io.EOF))
+        self.assertFalse(errors.Is(fmt.Errorf("read: %w", io.EOF), io.ErrUnexpectedEOF))
+
+
 class TestErrorf(unittest.TestCase):
 
     def test_errorf(self):
