@@ -1,0 +1,122 @@
+/* main.c: the gpython executable — python3's command line through PyConfig,
+ * UTF-8 mode by default, the runtime and patches installed, Py_RunMain(). */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "gpy.h"
+#include "gpy_py.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* patches/ provides it; a build without patches still runs. */
+void gpy_patches_init(void) __attribute__((weak));
+
+static int
+exit_status(PyStatus status)
+{
+    if (PyStatus_IsExit(status)) {
+        return status.exitcode;
+    }
+    Py_ExitStatusException(status);
+    return 1;
+}
+
+/* shims_dir finds stdlib_shims/: next to an installed binary
+ * (<prefix>/bin/gpython -> <prefix>/lib/gpython/stdlib_shims), else the
+ * source tree the binary was built from. */
+static int
+shims_dir(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(buf, len, "%s/../lib/gpython/stdlib_shims", exe);
+            if (access(buf, R_OK) == 0) {
+                return 0;
+            }
+        }
+    }
+    snprintf(buf, len, "%s", GPY_SOURCE_SHIMS);
+    return access(buf, R_OK) == 0 ? 0 : -1;
+}
+
+static int
+install_shims(void)
+{
+    char dir[PATH_MAX + 64];
+    if (shims_dir(dir, sizeof(dir)) == 0) {
+        PyObject *path = PySys_GetObject("path");
+        PyObject *d = PyUnicode_DecodeFSDefault(dir);
+        if (!path || !d || PyList_Append(path, d) < 0) {
+            Py_XDECREF(d);
+            return -1;
+        }
+        Py_DECREF(d);
+    }
+    PyObject *m = PyImport_ImportModule("_gpython_init");
+    if (!m) {
+        if (PyErr_ExceptionMatches(PyExc_ModuleNotFoundError)) {
+            PyErr_Clear();
+            return 0;
+        }
+        return -1;
+    }
+    Py_DECREF(m);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (gpy_patches_init) {
+        gpy_patches_init();
+    }
+    if (gpy_py_preinit() < 0) {
+        fprintf(stderr, "gpython: cannot start the scheduler\n");
+        return 1;
+    }
+    if (PyImport_AppendInittab("_gpython", PyInit__gpython) < 0) {
+        fprintf(stderr, "gpython: cannot register _gpython\n");
+        return 1;
+    }
+
+    /* UTF-8 mode whatever the locale; -X utf8=0 and PYTHONUTF8=0 still win
+     * because CPython parses them over this default. */
+    PyPreConfig preconfig;
+    PyPreConfig_InitPythonConfig(&preconfig);
+    preconfig.utf8_mode = 1;
+    PyStatus status = Py_PreInitializeFromBytesArgs(&preconfig, argc, argv);
+    if (PyStatus_Exception(status)) {
+        return exit_status(status);
+    }
+
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    status = PyConfig_SetBytesArgv(&config, argc, argv);
+    if (PyStatus_Exception(status)) {
+        goto fail;
+    }
+    status = Py_InitializeFromConfig(&config);
+    if (PyStatus_Exception(status)) {
+        goto fail;
+    }
+    PyConfig_Clear(&config);
+
+    if (gpy_py_install() < 0 || install_shims() < 0) {
+        PyErr_Print();
+        Py_Finalize();
+        return 1;
+    }
+    return Py_RunMain();
+
+fail:
+    PyConfig_Clear(&config);
+    return exit_status(status);
+}

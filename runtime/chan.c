@@ -1,0 +1,432 @@
+/* chan.c: Go channels and select — buffered ring, wait queues of blocked
+ * senders/receivers, direct hand-off, close, uniform random select. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* A blocked send, recv or select: one per blocked caller, on its stack. */
+typedef struct sel {
+    gpy_waiter w;           /* w.done is the claim: the first case to fire */
+    int os;                 /* the caller is an OS thread, not a goroutine */
+    int signaled;           /* OS thread: woken */
+    pthread_mutex_t mu;     /* OS thread: guards signaled */
+    pthread_cond_t cv;
+    int fired;              /* index of the case that fired */
+    int closed;             /* the fired case is a send on a closed channel */
+} sel;
+
+/* One case of a blocked sel, queued on its channel. */
+typedef struct sudog {
+    struct sudog *prev, *next;
+    sel *s;
+    gpy_case *c;
+    int idx;
+    int linked;             /* still in its channel's queue */
+} sudog;
+
+typedef struct waitq {
+    sudog *head, *tail;
+} waitq;
+
+struct gpy_chan {
+    long refcnt;
+    size_t cap;             /* buffer capacity in elements */
+    size_t elemsize;
+    size_t len;             /* buffered elements */
+    size_t head;            /* index of the oldest buffered element */
+    int closed;
+    waitq recvq, sendq;
+    char *buf;
+};
+
+gpy_chan *
+gpy_chan_new(size_t cap, size_t elemsize)
+{
+    gpy_chan *ch = calloc(1, sizeof(*ch));
+    if (!ch) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    ch->refcnt = 1;
+    ch->cap = cap;
+    ch->elemsize = elemsize;
+    if (cap && elemsize) {
+        if (cap > SIZE_MAX / elemsize) {
+            free(ch);
+            errno = ENOMEM;
+            return NULL;
+        }
+        ch->buf = malloc(cap * elemsize);
+        if (!ch->buf) {
+            free(ch);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    return ch;
+}
+
+void
+gpy_chan_incref(gpy_chan *ch)
+{
+    if (ch) {
+        ch->refcnt++;
+    }
+}
+
+void
+gpy_chan_decref(gpy_chan *ch)
+{
+    if (ch && --ch->refcnt == 0) {
+        gpy__assert(!ch->recvq.head && !ch->sendq.head);
+        free(ch->buf);
+        free(ch);
+    }
+}
+
+size_t
+gpy_chan_len(const gpy_chan *ch)
+{
+    return ch ? ch->len : 0;
+}
+
+size_t
+gpy_chan_cap(const gpy_chan *ch)
+{
+    return ch ? ch->cap : 0;
+}
+
+/* ---- wait queues ---- */
+
+static void
+q_push(waitq *q, sudog *sd)
+{
+    sd->next = NULL;
+    sd->prev = q->tail;
+    if (q->tail) {
+        q->tail->next = sd;
+    } else {
+        q->head = sd;
+    }
+    q->tail = sd;
+    sd->linked = 1;
+}
+
+static void
+q_unlink(waitq *q, sudog *sd)
+{
+    if (!sd->linked) {
+        return;
+    }
+    if (sd->prev) {
+        sd->prev->next = sd->next;
+    } else {
+        q->head = sd->next;
+    }
+    if (sd->next) {
+        sd->next->prev = sd->prev;
+    } else {
+        q->tail = sd->prev;
+    }
+    sd->prev = sd->next = NULL;
+    sd->linked = 0;
+}
+
+/* q_take dequeues the first waiter whose sel can still fire and claims it;
+ * waiters of sels already fired elsewhere are dropped on the way. */
+static sudog *
+q_take(waitq *q)
+{
+    sudog *sd;
+    while ((sd = q->head)) {
+        q_unlink(q, sd);
+        if (gpy__claim(&sd->s->w.done)) {
+            return sd;
+        }
+    }
+    return NULL;
+}
+
+/* fire wakes the owner of a claimed sudog; its results are written. */
+static void
+fire(sudog *sd)
+{
+    sel *s = sd->s;
+    s->fired = sd->idx;
+    if (s->os) {
+        pthread_mutex_lock(&s->mu);
+        s->signaled = 1;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+    } else {
+        s->w.result = 0;
+        gpy__complete(s->w.g, &s->w.done);
+    }
+}
+
+static void
+copy_elem(gpy_chan *ch, void *dst, const void *src)
+{
+    if (dst && ch->elemsize) {
+        if (src) {
+            memcpy(dst, src, ch->elemsize);
+        } else {
+            memset(dst, 0, ch->elemsize);
+        }
+    }
+}
+
+/* ---- the non-blocking attempts ---- */
+
+/* try_send: 1 done, 0 would block, -EPIPE closed. */
+static int
+try_send(gpy_chan *ch, const void *elem)
+{
+    if (ch->closed) {
+        return -EPIPE;
+    }
+    sudog *r = q_take(&ch->recvq);
+    if (r) {
+        copy_elem(ch, r->c->data, elem);
+        r->c->ok = 1;
+        fire(r);
+        return 1;
+    }
+    if (ch->len < ch->cap) {
+        size_t tail = (ch->head + ch->len) % ch->cap;
+        copy_elem(ch, ch->buf + tail * ch->elemsize, elem);
+        ch->len++;
+        return 1;
+    }
+    return 0;
+}
+
+/* try_recv: 1 done (*ok set), 0 would block. */
+static int
+try_recv(gpy_chan *ch, void *elem, int *ok)
+{
+    if (ch->len > 0) {
+        copy_elem(ch, elem, ch->buf + ch->head * ch->elemsize);
+        ch->head = (ch->head + 1) % ch->cap;
+        ch->len--;
+        /* a blocked sender can now put its value in the freed slot */
+        sudog *s = q_take(&ch->sendq);
+        if (s) {
+            size_t tail = (ch->head + ch->len) % ch->cap;
+            copy_elem(ch, ch->buf + tail * ch->elemsize, s->c->data);
+            ch->len++;
+            fire(s);
+        }
+        *ok = 1;
+        return 1;
+    }
+    sudog *s = q_take(&ch->sendq);
+    if (s) {
+        copy_elem(ch, elem, s->c->data);
+        fire(s);
+        *ok = 1;
+        return 1;
+    }
+    if (ch->closed) {
+        copy_elem(ch, elem, NULL);
+        *ok = 0;
+        return 1;
+    }
+    return 0;
+}
+
+int
+gpy_chan_close(gpy_chan *ch)
+{
+    if (!ch) {
+        return -EINVAL;
+    }
+    if (ch->closed) {
+        return -EPIPE;
+    }
+    ch->closed = 1;
+    sudog *sd;
+    while ((sd = q_take(&ch->recvq))) {
+        copy_elem(ch, sd->c->data, NULL);
+        sd->c->ok = 0;
+        fire(sd);
+    }
+    while ((sd = q_take(&ch->sendq))) {
+        sd->s->closed = 1;
+        fire(sd);
+    }
+    return 0;
+}
+
+/* ---- blocking ---- */
+
+/* wait_sel blocks until s fires or, for goroutines, a signal interrupts.
+ * Returns 0 or -EINTR. */
+static int
+wait_sel(sel *s)
+{
+    void *token = gpy__park_enter();
+    int r = 0;
+    if (s->os) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->signaled) {
+            pthread_cond_wait(&s->cv, &s->mu);
+        }
+        pthread_mutex_unlock(&s->mu);
+    } else if (gpy_park_wait(&s->w, -1) == -EINTR) {
+        /* An interrupt claims s like a firing case would: the caller
+         * unqueues and either reports it or starts the select over. */
+        r = -EINTR;
+    }
+    gpy__park_exit(token);
+    return r;
+}
+
+static void
+sel_init(sel *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->os = !gpy__on_sched();
+    if (s->os) {
+        pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->cv, NULL);
+    } else {
+        gpy_waiter_init(&s->w);
+    }
+}
+
+static void
+sel_fini(sel *s)
+{
+    if (s->os) {
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+    }
+}
+
+#define SMALL_N 8
+
+int
+gpy_select(gpy_case *cases, int n, int flags, int *closed_idx)
+{
+    int order_small[SMALL_N];
+    sudog sd_small[SMALL_N];
+    int *order = order_small;
+    sudog *sds = sd_small;
+    int ret;
+
+    if (n > SMALL_N) {
+        order = malloc((size_t)n * sizeof(*order));
+        sds = malloc((size_t)n * sizeof(*sds));
+        if (!order || !sds) {
+            free(order);
+            free(sds);
+            return -ENOMEM;
+        }
+    }
+again:
+    /* Visit the cases in a random permutation: the first ready one wins,
+     * so each ready case is equally likely. */
+    for (int i = 0; i < n; i++) {
+        int j = (int)(gpy_rand32() % (uint32_t)(i + 1));
+        order[i] = order[j];
+        order[j] = i;
+    }
+    for (int k = 0; k < n; k++) {
+        int i = order[k];
+        gpy_case *c = &cases[i];
+        if (!c->ch) {
+            continue;
+        }
+        if (c->op == GPY_CASE_SEND) {
+            int r = try_send(c->ch, c->data);
+            if (r < 0) {
+                if (closed_idx) {
+                    *closed_idx = i;
+                }
+                ret = -EPIPE;
+                goto out;
+            }
+            if (r) {
+                ret = i;
+                goto out;
+            }
+        } else {
+            if (try_recv(c->ch, c->data, &c->ok)) {
+                ret = i;
+                goto out;
+            }
+        }
+    }
+    if (flags & GPY_SELECT_NONBLOCK) {
+        ret = -EAGAIN;
+        goto out;
+    }
+
+    sel s;
+    sel_init(&s);
+    for (int i = 0; i < n; i++) {
+        gpy_case *c = &cases[i];
+        sds[i].s = &s;
+        sds[i].c = c;
+        sds[i].idx = i;
+        sds[i].linked = 0;
+        if (c->ch) {
+            q_push(c->op == GPY_CASE_SEND ? &c->ch->sendq : &c->ch->recvq,
+                   &sds[i]);
+        }
+    }
+    int r = wait_sel(&s);
+    for (int i = 0; i < n; i++) {
+        gpy_case *c = &cases[i];
+        if (c->ch) {
+            q_unlink(c->op == GPY_CASE_SEND ? &c->ch->sendq : &c->ch->recvq,
+                     &sds[i]);
+        }
+    }
+    sel_fini(&s);
+    if (r == -EINTR) {
+        ret = -EINTR;
+        goto out;
+    }
+    if (s.closed) {
+        if (closed_idx) {
+            *closed_idx = s.fired;
+        }
+        ret = -EPIPE;
+        goto out;
+    }
+    ret = s.fired;
+out:
+    if (ret == -EINTR && !(flags & GPY_SELECT_INTR)) {
+        goto again;
+    }
+    if (order != order_small) {
+        free(order);
+        free(sds);
+    }
+    return ret;
+}
+
+int
+gpy_chan_send(gpy_chan *ch, const void *elem)
+{
+    gpy_case c = {ch, GPY_CASE_SEND, (void *)elem, 0};
+    int r = gpy_select(&c, 1, 0, NULL);
+    return r < 0 ? r : 0;
+}
+
+int
+gpy_chan_recv(gpy_chan *ch, void *elem)
+{
+    gpy_case c = {ch, GPY_CASE_RECV, elem, 0};
+    int r = gpy_select(&c, 1, 0, NULL);
+    if (r < 0) {
+        return r;
+    }
+    return c.ok;
+}

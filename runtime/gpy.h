@@ -1,0 +1,201 @@
+/* gpy.h: the public interface of the gpython runtime — goroutines on one OS
+ * thread scheduled on libev, channels and select, timers, fd waits and the
+ * offload pool. Plain C, no Python: launcher/, patches/ and pymod.c use it. */
+#ifndef GPY_H
+#define GPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ev_loop;
+typedef struct gpy_g gpy_g;
+typedef struct gpy_chan gpy_chan;
+
+/* ---- scheduler ------------------------------------------------------- */
+
+/* gpy_sched_init makes the calling OS thread the scheduler thread and its
+ * current flow of control the main goroutine (id 1). Call once, before any
+ * other gpy_ function. Returns 0 or -errno. */
+int gpy_sched_init(void);
+
+/* gpy_sched_loop returns the scheduler's libev loop. Only the scheduler
+ * thread may touch it. */
+struct ev_loop *gpy_sched_loop(void);
+
+/* gpy_sched_active tells whether the caller may park: it runs on the
+ * scheduler thread, the runtime is initialised and not shut down. Every
+ * blocking entry point checks it and passes straight through to the OS
+ * (blocks the thread) when it is false. */
+int gpy_sched_active(void);
+
+/* gpy_sched_shutdown stops switching goroutines: from now on only the
+ * caller runs and parking operations block the OS thread (used when the
+ * interpreter starts finalizing). Idempotent. */
+void gpy_sched_shutdown(void);
+
+/* gpy_sched_after_fork re-initialises the runtime in a forked child: only
+ * the calling goroutine survives, libev is re-armed, the offload pool is
+ * restarted lazily. */
+void gpy_sched_after_fork(void);
+
+/* Hooks the Python binding installs. switch_in is called on the scheduler
+ * thread just before g resumes (g's user pointer is passed); deadlock is
+ * called when no goroutine can ever run again (it must not return).
+ * park_enter/park_exit bracket the moment a channel operation blocks: the
+ * binding releases the GIL there (park_enter returns what park_exit gets). */
+typedef struct gpy_hooks {
+    void (*switch_in)(void *user);
+    void (*deadlock)(void);
+    void *(*park_enter)(void);
+    void (*park_exit)(void *token);
+} gpy_hooks;
+void gpy_sched_set_hooks(const gpy_hooks *hooks);
+
+/* ---- goroutines ------------------------------------------------------ */
+
+/* gpy_go creates a goroutine that runs fn(arg) on its own stack and makes
+ * it runnable; it starts once the caller parks or yields. user is an opaque
+ * pointer kept with the goroutine (gpy_g_user). Returns the goroutine or
+ * NULL with errno set (ENOMEM). When fn returns the goroutine is freed. */
+gpy_g *gpy_go(void (*fn)(void *arg), void *arg, void *user);
+
+/* gpy_g_current returns the running goroutine, NULL off the scheduler
+ * thread. */
+gpy_g *gpy_g_current(void);
+uint64_t gpy_g_id(const gpy_g *g);
+void *gpy_g_user(const gpy_g *g);
+void gpy_g_set_user(gpy_g *g, void *user);
+
+/* gpy_g_count returns how many goroutines exist (main included). */
+size_t gpy_g_count(void);
+
+/* gpy_g_foreach calls fn for every live goroutine (for tracebacks in the
+ * deadlock report). */
+void gpy_g_foreach(void (*fn)(gpy_g *g, void *arg), void *arg);
+
+/* gpy_yield puts the running goroutine at the back of the run queue and
+ * runs others (and polls I/O). Returns at once off the scheduler. */
+void gpy_yield(void);
+
+/* gpy_sleep_ns parks the running goroutine for ns nanoseconds (ns <= 0
+ * yields). Returns 0, or -EINTR when interrupted (gpy_g_interrupt). */
+int gpy_sleep_ns(int64_t ns);
+
+/* gpy_now_ns returns CLOCK_MONOTONIC in nanoseconds. */
+int64_t gpy_now_ns(void);
+
+/* gpy_fd_wait parks the running goroutine until fd is ready for events
+ * (GPY_READ|GPY_WRITE) or the deadline (CLOCK_MONOTONIC ns, < 0 = none)
+ * passes. Returns the ready events (> 0), -ETIMEDOUT, -EINTR
+ * (interrupted) or -EBADF (fd closed under the waiter, gpy_fd_closing). */
+#define GPY_READ 1
+#define GPY_WRITE 2
+int gpy_fd_wait(int fd, int events, int64_t deadline_ns);
+
+/* gpy_fd_closing wakes every goroutine waiting on fd with -EBADF; call it
+ * before closing fd. */
+void gpy_fd_closing(int fd);
+
+/* gpy_child_wait parks until child pid changes state (SIGCHLD through
+ * libev) or the deadline passes. Returns 0, -ETIMEDOUT or -EINTR. The
+ * caller then reaps with waitpid(WNOHANG). */
+int gpy_child_wait(int pid, int64_t deadline_ns);
+
+/* gpy_g_interrupt wakes g with -EINTR if it is parked in an interruptible
+ * wait (sleep, fd wait, child wait, gpy_park_wait). Returns 1 if it was. */
+int gpy_g_interrupt(gpy_g *g);
+
+/* gpy_sched_signal_arrived tells the scheduler a signal was delivered; it
+ * interrupts the main goroutine's wait so Python's handlers run there.
+ * Async-signal-safe: call it from the signal handler. */
+void gpy_sched_signal_arrived(void);
+
+/* gpy_g_main returns the main goroutine. */
+gpy_g *gpy_g_main(void);
+
+/* ---- low-level parking (for patches: semaphores, offload) ------------- */
+
+/* A gpy_waiter lives on the parked goroutine's stack (dedicated stacks do
+ * not move). gpy_park_wait parks until gpy_waiter_wake, the deadline or an
+ * interrupt. Returns the value passed to gpy_waiter_wake, -ETIMEDOUT or
+ * -EINTR. gpy_waiter_wake may be called from any OS thread; it returns 1
+ * if it woke the waiter, 0 if the waiter was already woken. */
+typedef struct gpy_waiter {
+    gpy_g *g;           /* the parked goroutine */
+    int done;           /* 0 armed, 1 being woken, 2 woken */
+    int result;         /* what gpy_park_wait returns */
+    int intr;           /* gpy_g_interrupt may wake it (default 1) */
+} gpy_waiter;
+void gpy_waiter_init(gpy_waiter *w);
+int gpy_park_wait(gpy_waiter *w, int64_t deadline_ns);
+int gpy_waiter_wake(gpy_waiter *w, int result);
+
+/* gpy_offload runs fn(arg) on a pool thread and parks the calling goroutine
+ * until it finishes (off the scheduler it calls fn directly). Returns 0 or
+ * -errno. Not interruptible: fn always completes. */
+int gpy_offload(void (*fn)(void *arg), void *arg);
+
+/* gpy_offload_pending returns how many offloaded calls are in flight. */
+int gpy_offload_pending(void);
+
+/* ---- channels -------------------------------------------------------- */
+
+/* Channel operations must be serialised by the caller (in gpython: the
+ * GIL). Elements are copied by value, elemsize bytes each. */
+
+/* gpy_chan_new makes a channel with a buffer of cap elements (0 =
+ * unbuffered). Returns NULL with errno set. The creator holds one
+ * reference. */
+gpy_chan *gpy_chan_new(size_t cap, size_t elemsize);
+void gpy_chan_incref(gpy_chan *ch);
+void gpy_chan_decref(gpy_chan *ch);
+
+/* gpy_chan_send sends *elem. Blocks (parks) until a receiver takes it or
+ * it is buffered. Returns 0, or -EPIPE if the channel is or gets closed
+ * ("send on closed channel"). A NULL channel blocks forever. */
+int gpy_chan_send(gpy_chan *ch, const void *elem);
+
+/* gpy_chan_recv receives into *elem (which may be NULL to drop it). Blocks
+ * until a value is available. Returns 1 with a value, 0 if the channel is
+ * closed and drained (*elem zeroed). A NULL channel blocks forever. */
+int gpy_chan_recv(gpy_chan *ch, void *elem);
+
+/* gpy_chan_close closes ch: blocked receivers get (zero, 0), blocked
+ * senders get -EPIPE. Returns 0, -EPIPE if already closed ("close of
+ * closed channel") or -EINVAL for NULL ("close of nil channel"). */
+int gpy_chan_close(gpy_chan *ch);
+
+size_t gpy_chan_len(const gpy_chan *ch);
+size_t gpy_chan_cap(const gpy_chan *ch);
+
+/* select */
+enum { GPY_CASE_SEND = 1, GPY_CASE_RECV = 2 };
+typedef struct gpy_case {
+    gpy_chan *ch;       /* NULL: a nil channel, never ready */
+    int op;             /* GPY_CASE_SEND or GPY_CASE_RECV */
+    void *data;         /* element to send / buffer to receive into */
+    int ok;             /* recv: 1 got a value, 0 closed (set on return) */
+} gpy_case;
+
+/* gpy_select waits until one of the n cases can proceed and performs it,
+ * choosing uniformly at random among those ready. With GPY_SELECT_NONBLOCK
+ * it returns -EAGAIN instead of waiting (Go's default). With
+ * GPY_SELECT_INTR a wait interrupted by a signal (gpy_g_interrupt) returns
+ * -EINTR having done nothing; without it the wait resumes. Returns the
+ * chosen index, or -EPIPE with *closed_idx set when the chosen case is a
+ * send on a closed channel. n == 0 without NONBLOCK blocks forever. */
+#define GPY_SELECT_NONBLOCK 1
+#define GPY_SELECT_INTR 2
+int gpy_select(gpy_case *cases, int n, int flags, int *closed_idx);
+
+/* gpy_rand32 returns a fast pseudo-random number (the scheduler thread's). */
+uint32_t gpy_rand32(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,107 @@
+/* internal.h: data structures shared by the runtime's own files (stack.c,
+ * sched.c, chan.c, offload.c). Nothing outside runtime/ includes it. */
+#ifndef GPY_INTERNAL_H
+#define GPY_INTERNAL_H
+
+#include "gpy.h"
+
+#include <ev.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GPY_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GPY_ASAN 1
+#endif
+#endif
+
+/* gpy__assert checks an internal invariant; it stays on in release builds. */
+#define gpy__assert(cond)                                                    \
+    do {                                                                     \
+        if (__builtin_expect(!(cond), 0)) {                                  \
+            gpy__fatal("%s:%d: assertion failed: %s", __FILE__, __LINE__,    \
+                       #cond);                                               \
+        }                                                                    \
+    } while (0)
+
+void gpy__fatal(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+/* ---- stacks (stack.c) ---- */
+
+typedef struct gpy_stack {
+    char *base;         /* lowest usable address */
+    size_t size;        /* usable bytes; the stack grows down from base+size */
+    char *map;          /* start of the mapping (guard page included) */
+    size_t maplen;      /* length of the mapping */
+    struct gpy_stack *next_free;  /* free-list link while pooled */
+} gpy_stack;
+
+/* gpy__stack_get returns a stack from the pool or a new mapping, NULL with
+ * errno set. gpy__stack_put gives it back. */
+gpy_stack *gpy__stack_get(void);
+void gpy__stack_put(gpy_stack *s);
+size_t gpy__stack_size(void);
+
+/* ---- context switch (switch_<arch>.S) ---- */
+
+void gpy__ctx_switch(void **save_sp, void *new_sp);
+void gpy__ctx_start(void);
+
+/* ---- goroutines and the scheduler (sched.c) ---- */
+
+enum { GPY_G_NEW, GPY_G_RUNNING, GPY_G_RUNNABLE, GPY_G_PARKED, GPY_G_DEAD };
+
+struct gpy_g {
+    void *sp;                   /* saved stack pointer while switched out */
+    gpy_stack *stack;           /* NULL for the main goroutine */
+    void (*fn)(void *arg);
+    void *arg;
+    void *user;                 /* the binding's per-goroutine data */
+    uint64_t id;
+    int state;
+    gpy_g *next;                /* run queue link */
+    gpy_g *rnext;               /* remote queue link */
+    int inflight;               /* wakeups from other threads not yet consumed */
+    gpy_g *all_prev, *all_next; /* list of every live goroutine */
+    gpy_waiter *wait;           /* interruptible wait it is parked in */
+    int interrupted;            /* an interrupt arrived while not waiting */
+#ifdef GPY_ASAN
+    void *asan_fake;            /* ASan fake stack saved across a switch */
+    const void *asan_bottom;    /* stack extent announced to ASan */
+    size_t asan_size;
+#endif
+};
+
+/* gpy__on_sched tells whether the caller runs on the scheduler thread. */
+int gpy__on_sched(void);
+
+/* gpy__park switches away from the running goroutine until someone calls
+ * gpy__ready on it. The caller has recorded how it will be woken. */
+void gpy__park(void);
+
+/* A wait's done word goes 0 (armed) -> 1 (claimed by one waker) -> 2
+ * (complete: results written). gpy__claim does 0 -> 1; gpy__complete
+ * publishes 2 and makes g runnable, from any OS thread. Parkers loop until
+ * done == 2, so stray wakeups are harmless. */
+int gpy__claim(int *done);
+void gpy__complete(gpy_g *g, int *done);
+
+/* gpy__park_enter/exit bracket a channel wait with the binding's hooks
+ * (the GIL is released while parked). */
+void *gpy__park_enter(void);
+void gpy__park_exit(void *token);
+
+/* the runtime lock guards state touched from other OS threads: waiter
+ * completion and the remote run queue. */
+void gpy__lock(void);
+void gpy__unlock(void);
+
+/* ---- offload pool (offload.c) ---- */
+int gpy__offload_threads(void);
+void gpy__offload_after_fork(void);
+
+#endif

@@ -1,0 +1,1051 @@
+/* pymod.c: the Python binding of the runtime — the `_gpython` module with
+ * go, chan, select, default, nilchan and _PanicError, goroutine thread
+ * states, the GIL hooks and the fatal reports. The only runtime file that
+ * includes Python.h. */
+#define PY_SSIZE_T_CLEAN
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <frameobject.h>
+#include <structmember.h>
+#include "internal/pycore_runtime.h"
+#undef Py_BUILD_CORE
+
+#include "gpy.h"
+#include "gpy_py.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* ---- module-wide state (one interpreter) ---- */
+
+static PyTypeObject *chan_type;
+static PyObject *panic_error;   /* _PanicError */
+static PyObject *default_obj;   /* the `default` select case */
+static PyObject *nilchan_obj;
+static PyThreadState *main_tstate;
+static PyMethodDef chan_methods[];
+
+typedef struct {
+    PyObject_HEAD
+    gpy_chan *ch;               /* NULL: the nil channel */
+    PyObject *weakreflist;
+} ChanObject;
+
+/* ---- hooks ---- */
+
+static void
+hook_switch_in(void *user)
+{
+    /* PyGILState_Ensure (ctypes callbacks, C extensions) looks up "this
+     * thread's" state through this key: it must be the goroutine's. */
+    if (user) {
+        PyThread_tss_set(&_PyRuntime.gilstate.autoTSSkey, user);
+    }
+}
+
+static void *
+hook_park_enter(void)
+{
+    return PyEval_SaveThread();
+}
+
+static void
+hook_park_exit(void *token)
+{
+    PyEval_RestoreThread((PyThreadState *)token);
+}
+
+static void
+flush_std(void)
+{
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    const char *names[] = {"stdout", "stderr"};
+    for (int i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(names[i]);
+        if (f && f != Py_None) {
+            PyObject *r = PyObject_CallMethod(f, "flush", NULL);
+            if (!r) {
+                PyErr_Clear();
+            }
+            Py_XDECREF(r);
+        }
+    }
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+}
+
+static void
+print_stack(PyThreadState *ts)
+{
+    PyFrameObject *frames[256];
+    int n = 0;
+    PyFrameObject *f = PyThreadState_GetFrame(ts);
+    while (f && n < 256) {
+        frames[n++] = f;
+        f = PyFrame_GetBack(f);
+    }
+    Py_XDECREF(f);
+    fputs("Traceback (most recent call last):\n", stderr);
+    for (int i = n - 1; i >= 0; i--) {
+        PyCodeObject *code = PyFrame_GetCode(frames[i]);
+        const char *file = PyUnicode_AsUTF8(code->co_filename);
+        const char *name = PyUnicode_AsUTF8(code->co_name);
+        if (!file || !name) {
+            PyErr_Clear();
+        }
+        fprintf(stderr, "  File \"%s\", line %d, in %s\n", file ? file : "?",
+                PyFrame_GetLineNumber(frames[i]), name ? name : "?");
+        Py_DECREF(code);
+        Py_DECREF(frames[i]);
+    }
+}
+
+static void
+print_goroutine(gpy_g *g, void *arg)
+{
+    PyThreadState *ts = gpy_g_user(g);
+    (void)arg;
+    if (!ts) {
+        return;
+    }
+    fprintf(stderr, "\ngoroutine %llu [%s]:\n", (unsigned long long)gpy_g_id(g),
+            g == gpy_g_main() ? "main, blocked" : "blocked");
+    print_stack(ts);
+}
+
+static void
+hook_deadlock(void)
+{
+    gpy_g *cur = gpy_g_current();
+    PyThreadState *ts = cur ? gpy_g_user(cur) : NULL;
+    if (!ts) {
+        ts = main_tstate;
+    }
+    PyEval_RestoreThread(ts);
+    flush_std();
+    fputs("fatal error: all goroutines are asleep - deadlock!\n", stderr);
+    gpy_g_foreach(print_goroutine, NULL);
+    fflush(stderr);
+    _exit(2);
+}
+
+/* ---- goroutines ---- */
+
+typedef struct gostart {
+    PyObject *f;
+    PyObject *args;
+    PyObject *kw;
+    PyThreadState *ts;
+} gostart;
+
+/* report_escaped prints an exception that escaped a goroutine and ends the
+ * process: status 2 as Go does, or SystemExit's code. */
+static void
+report_escaped(uint64_t id)
+{
+    if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        PyErr_NormalizeException(&t, &v, &tb);
+        int code = 0;
+        PyObject *c = v ? PyObject_GetAttrString(v, "code") : NULL;
+        if (!c) {
+            PyErr_Clear();
+        } else if (c == Py_None) {
+            code = 0;
+        } else if (PyLong_Check(c)) {
+            code = (int)PyLong_AsLong(c);
+        } else {
+            PyObject_Print(c, stderr, Py_PRINT_RAW);
+            fputc('\n', stderr);
+            code = 1;
+        }
+        Py_XDECREF(c);
+        flush_std();
+        fflush(stderr);
+        _exit(code);
+    }
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb && v) {
+        PyException_SetTraceback(v, tb);
+    }
+    flush_std();
+    fprintf(stderr, "panic: exception escaped goroutine %llu\n\n",
+            (unsigned long long)id);
+    fflush(stderr);
+    PyErr_Display(t, v, tb);
+    Py_XDECREF(t);
+    Py_XDECREF(v);
+    Py_XDECREF(tb);
+    flush_std();
+    fflush(stderr);
+    _exit(2);
+}
+
+static void
+g_main(void *arg)
+{
+    gostart *s = arg;
+    PyEval_RestoreThread(s->ts);
+    PyObject *r = PyObject_Call(s->f, s->args, s->kw);
+    if (!r) {
+        report_escaped(gpy_g_id(gpy_g_current()));
+    }
+    Py_XDECREF(r);
+    Py_DECREF(s->f);
+    Py_DECREF(s->args);
+    Py_XDECREF(s->kw);
+    PyThreadState *ts = s->ts;
+    PyMem_RawFree(s);
+    gpy_g_set_user(gpy_g_current(), NULL);
+    PyThreadState_Clear(ts);
+    PyThreadState_DeleteCurrent();
+}
+
+/* spawn starts f(*args, **kw) in a new goroutine; returns its id or 0
+ * with an exception set. */
+static uint64_t
+spawn(PyObject *f, PyObject *args, PyObject *kw)
+{
+    if (!PyCallable_Check(f)) {
+        PyErr_Format(PyExc_TypeError, "go: %.200s object is not callable",
+                     Py_TYPE(f)->tp_name);
+        return 0;
+    }
+    gostart *s = PyMem_RawMalloc(sizeof(*s));
+    if (!s) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    s->ts = PyThreadState_New(PyThreadState_GetInterpreter(PyThreadState_Get()));
+    if (!s->ts) {
+        PyMem_RawFree(s);
+        PyErr_NoMemory();
+        return 0;
+    }
+    Py_INCREF(f);
+    Py_INCREF(args);
+    Py_XINCREF(kw);
+    s->f = f;
+    s->args = args;
+    s->kw = kw;
+    gpy_g *g = gpy_go(g_main, s, s->ts);
+    if (!g) {
+        int e = errno;
+        Py_DECREF(f);
+        Py_DECREF(args);
+        Py_XDECREF(kw);
+        PyThreadState_Clear(s->ts);
+        PyThreadState_Delete(s->ts);
+        PyMem_RawFree(s);
+        errno = e;
+        PyErr_SetFromErrno(PyExc_MemoryError);
+        return 0;
+    }
+    return gpy_g_id(g);
+}
+
+static PyObject *
+gpython_go(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+           PyObject *kwnames)
+{
+    (void)self;
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "go() missing the function to run");
+        return NULL;
+    }
+    PyObject *rest = PyTuple_New(nargs - 1);
+    if (!rest) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 1; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SET_ITEM(rest, i - 1, args[i]);
+    }
+    PyObject *kw = NULL;
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        kw = PyDict_New();
+        if (!kw) {
+            Py_DECREF(rest);
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
+            if (PyDict_SetItem(kw, PyTuple_GET_ITEM(kwnames, i),
+                               args[nargs + i]) < 0) {
+                Py_DECREF(rest);
+                Py_DECREF(kw);
+                return NULL;
+            }
+        }
+    }
+    uint64_t id = spawn(args[0], rest, kw);
+    Py_DECREF(rest);
+    Py_XDECREF(kw);
+    if (!id) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gpython_spawn(PyObject *self, PyObject *args)
+{
+    PyObject *f, *fargs, *kw = NULL;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OO!|O:spawn", &f, &PyTuple_Type, &fargs, &kw)) {
+        return NULL;
+    }
+    if (kw == Py_None) {
+        kw = NULL;
+    }
+    if (kw && !PyDict_Check(kw)) {
+        PyErr_SetString(PyExc_TypeError, "spawn: kwargs must be a dict");
+        return NULL;
+    }
+    uint64_t id = spawn(f, fargs, kw);
+    if (!id) {
+        return NULL;
+    }
+    return PyLong_FromUnsignedLongLong(id);
+}
+
+static PyObject *
+gpython_goid(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    gpy_g *g = gpy_g_current();
+    if (!g) {
+        /* another OS thread: negative so it never collides with a goroutine */
+        return PyLong_FromLongLong(-(long long)PyThread_get_thread_native_id());
+    }
+    return PyLong_FromUnsignedLongLong(gpy_g_id(g));
+}
+
+static PyObject *
+gpython_gosched(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    Py_BEGIN_ALLOW_THREADS
+    gpy_yield();
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gpython_numgoroutine(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return PyLong_FromSize_t(gpy_g_count());
+}
+
+static PyObject *
+gpython_shutdown(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    gpy_sched_shutdown();
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gpython_after_fork(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    gpy_sched_after_fork();
+    Py_RETURN_NONE;
+}
+
+/* ---- channels ---- */
+
+static PyObject *
+raise_panic(const char *msg)
+{
+    PyErr_SetString(panic_error, msg);
+    return NULL;
+}
+
+static ChanObject *
+chan_alloc(PyTypeObject *type, gpy_chan *ch)
+{
+    ChanObject *self = (ChanObject *)type->tp_alloc(type, 0);
+    if (!self) {
+        gpy_chan_decref(ch);
+        return NULL;
+    }
+    self->ch = ch;
+    return self;
+}
+
+static int
+check_dtype(PyObject *dtype)
+{
+    if (!dtype || dtype == Py_None || dtype == (PyObject *)&PyBaseObject_Type) {
+        return 0;
+    }
+    if (PyUnicode_Check(dtype) &&
+        PyUnicode_CompareWithASCIIString(dtype, "object") == 0) {
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "chan: unsupported dtype %R (only object)",
+                 dtype);
+    return -1;
+}
+
+static PyObject *
+chan_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"size", "dtype", NULL};
+    PyObject *size_obj = NULL, *dtype = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO:chan", kwlist, &size_obj,
+                                     &dtype)) {
+        return NULL;
+    }
+    Py_ssize_t size = 0;
+    if (size_obj) {
+        if (!PyIndex_Check(size_obj) || PyBool_Check(size_obj)) {
+            PyErr_Format(PyExc_TypeError,
+                         "chan: size must be an integer, not %.200s",
+                         Py_TYPE(size_obj)->tp_name);
+            return NULL;
+        }
+        size = PyNumber_AsSsize_t(size_obj, PyExc_OverflowError);
+        if (size == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (size < 0) {
+            PyErr_SetString(PyExc_ValueError, "chan: size out of range");
+            return NULL;
+        }
+    }
+    if (check_dtype(dtype) < 0) {
+        return NULL;
+    }
+    gpy_chan *ch = gpy_chan_new((size_t)size, sizeof(PyObject *));
+    if (!ch) {
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)chan_alloc(type, ch);
+}
+
+static void
+chan_dealloc(ChanObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist) {
+        PyObject_ClearWeakRefs((PyObject *)self);
+    }
+    if (self->ch) {
+        /* Nobody is blocked on it (they would hold a reference): drop the
+         * values still buffered. */
+        while (gpy_chan_len(self->ch) > 0) {
+            PyObject *v = NULL;
+            gpy_case c = {self->ch, GPY_CASE_RECV, &v, 0};
+            if (gpy_select(&c, 1, GPY_SELECT_NONBLOCK, NULL) < 0) {
+                break;
+            }
+            Py_XDECREF(v);
+        }
+        gpy_chan_decref(self->ch);
+    }
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static int
+chan_traverse(ChanObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+/* do_select runs gpy_select, taking signals (KeyboardInterrupt) while
+ * blocked. Returns the case index, -1 with an exception set, or -2 for
+ * the nonblocking "nothing ready". */
+static int
+do_select(gpy_case *cases, int n, int nonblock, int *closed)
+{
+    for (;;) {
+        int flags = GPY_SELECT_INTR | (nonblock ? GPY_SELECT_NONBLOCK : 0);
+        int r = gpy_select(cases, n, flags, closed);
+        if (r >= 0) {
+            return r;
+        }
+        if (r == -EAGAIN) {
+            return -2;
+        }
+        if (r == -EPIPE) {
+            raise_panic("send on closed channel");
+            return -1;
+        }
+        if (r == -EINTR) {
+            if (PyErr_CheckSignals() < 0) {
+                return -1;
+            }
+            continue;
+        }
+        errno = -r;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+}
+
+static PyObject *
+chan_send(ChanObject *self, PyObject *v)
+{
+    Py_INCREF(v);
+    gpy_case c = {self->ch, GPY_CASE_SEND, &v, 0};
+    Py_INCREF(self);
+    int r = do_select(&c, 1, 0, NULL);
+    Py_DECREF(self);
+    if (r < 0) {
+        Py_DECREF(v);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+recv_into(ChanObject *self, PyObject **v)
+{
+    *v = NULL;
+    gpy_case c = {self->ch, GPY_CASE_RECV, v, 0};
+    Py_INCREF(self);
+    int r = do_select(&c, 1, 0, NULL);
+    Py_DECREF(self);
+    if (r < 0) {
+        return -1;
+    }
+    if (!c.ok) {
+        *v = NULL;
+    }
+    return c.ok;
+}
+
+static PyObject *
+chan_recv(ChanObject *self, PyObject *unused)
+{
+    (void)unused;
+    PyObject *v;
+    int ok = recv_into(self, &v);
+    if (ok < 0) {
+        return NULL;
+    }
+    if (!v) {
+        Py_RETURN_NONE;
+    }
+    return v;
+}
+
+static PyObject *
+chan_recv_(ChanObject *self, PyObject *unused)
+{
+    (void)unused;
+    PyObject *v;
+    int ok = recv_into(self, &v);
+    if (ok < 0) {
+        return NULL;
+    }
+    PyObject *t = PyTuple_New(2);
+    if (!t) {
+        Py_XDECREF(v);
+        return NULL;
+    }
+    if (!v) {
+        v = Py_None;
+        Py_INCREF(v);
+    }
+    PyTuple_SET_ITEM(t, 0, v);
+    PyObject *b = ok ? Py_True : Py_False;
+    Py_INCREF(b);
+    PyTuple_SET_ITEM(t, 1, b);
+    return t;
+}
+
+static PyObject *
+chan_close(ChanObject *self, PyObject *unused)
+{
+    (void)unused;
+    int r = gpy_chan_close(self->ch);
+    if (r == -EINVAL) {
+        return raise_panic("close of nil channel");
+    }
+    if (r == -EPIPE) {
+        return raise_panic("close of closed channel");
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+chan_cap(ChanObject *self, PyObject *unused)
+{
+    (void)unused;
+    return PyLong_FromSize_t(gpy_chan_cap(self->ch));
+}
+
+static Py_ssize_t
+chan_len(ChanObject *self)
+{
+    return (Py_ssize_t)gpy_chan_len(self->ch);
+}
+
+static PyObject *
+chan_nil(PyObject *cls, PyObject *args)
+{
+    PyObject *dtype = NULL;
+    if (!PyArg_ParseTuple(args, "|O:nil", &dtype)) {
+        return NULL;
+    }
+    if (check_dtype(dtype) < 0) {
+        return NULL;
+    }
+    Py_INCREF(nilchan_obj);
+    (void)cls;
+    return nilchan_obj;
+}
+
+static PyObject *
+chan_repr(ChanObject *self)
+{
+    if (!self->ch) {
+        return PyUnicode_FromString("nilchan");
+    }
+    return PyUnicode_FromFormat("<chan object at %p, cap %zu>", (void *)self,
+                                gpy_chan_cap(self->ch));
+}
+
+static PyObject *
+chan_richcompare(ChanObject *a, PyObject *b, int op)
+{
+    if (!PyObject_TypeCheck(b, chan_type) || (op != Py_EQ && op != Py_NE)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    int eq = a->ch == ((ChanObject *)b)->ch;
+    if (op == Py_NE) {
+        eq = !eq;
+    }
+    return PyBool_FromLong(eq);
+}
+
+static Py_hash_t
+chan_hash(ChanObject *self)
+{
+    return _Py_HashPointer(self->ch);
+}
+
+static PyObject *
+chan_get_dtype(ChanObject *self, void *closure)
+{
+    (void)self;
+    (void)closure;
+    return PyUnicode_FromString("object");
+}
+
+static PyMethodDef chan_methods[] = {
+    {"send", (PyCFunction)chan_send, METH_O,
+     "send(v): send v; blocks until a receiver takes it or it is buffered."},
+    {"recv", (PyCFunction)chan_recv, METH_NOARGS,
+     "recv() -> v: receive a value (None once closed and drained)."},
+    {"recv_", (PyCFunction)chan_recv_, METH_NOARGS,
+     "recv_() -> (v, ok): ok is False once closed and drained."},
+    {"close", (PyCFunction)chan_close, METH_NOARGS, "close the channel."},
+    {"cap", (PyCFunction)chan_cap, METH_NOARGS, "the buffer capacity."},
+    {"nil", (PyCFunction)chan_nil, METH_VARARGS | METH_CLASS,
+     "chan.nil(dtype): the nil channel."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef chan_getset[] = {
+    {"dtype", (getter)chan_get_dtype, NULL, "element type", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef chan_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ChanObject, weakreflist),
+     READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot chan_slots[] = {
+    {Py_tp_new, chan_new},
+    {Py_tp_dealloc, chan_dealloc},
+    {Py_tp_traverse, chan_traverse},
+    {Py_tp_methods, chan_methods},
+    {Py_tp_getset, chan_getset},
+    {Py_tp_members, chan_members},
+    {Py_tp_repr, chan_repr},
+    {Py_tp_richcompare, chan_richcompare},
+    {Py_tp_hash, chan_hash},
+    {Py_sq_length, chan_len},
+    {Py_mp_length, chan_len},
+    {Py_tp_doc, "chan(size=0): a Go channel carrying Python objects."},
+    {0, NULL},
+};
+
+static PyType_Spec chan_spec = {
+    "golang.chan", sizeof(ChanObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    chan_slots,
+};
+
+/* ---- select ---- */
+
+/* case_chan returns the channel of a bound chan method whose C function is
+ * meth, or NULL. */
+static ChanObject *
+case_chan(PyObject *o, PyCFunction meth)
+{
+    if (!PyCFunction_Check(o)) {
+        return NULL;
+    }
+    PyObject *self = PyCFunction_GET_SELF(o);
+    if (!self || !PyObject_TypeCheck(self, chan_type)) {
+        return NULL;
+    }
+    if (((PyCFunctionObject *)o)->m_ml->ml_meth != meth) {
+        return NULL;
+    }
+    return (ChanObject *)self;
+}
+
+#define SELECT_SMALL 8
+
+enum { K_RECV, K_RECV_, K_SEND, K_DEFAULT };
+
+static PyObject *
+gpython_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    gpy_case small_cases[SELECT_SMALL];
+    unsigned char small_kind[SELECT_SMALL];
+    PyObject *small_vals[SELECT_SMALL];
+    int small_map[SELECT_SMALL];
+    gpy_case *cases = small_cases;
+    unsigned char *kind = small_kind;
+    PyObject **vals = small_vals;
+    int *map = small_map;   /* gpy case index -> argument index */
+    PyObject *result = NULL;
+    int n = 0, default_idx = -1;
+
+    if (nargs > INT_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "select: too many cases");
+        return NULL;
+    }
+    if (nargs > SELECT_SMALL) {
+        cases = PyMem_Malloc((size_t)nargs * sizeof(*cases));
+        kind = PyMem_Malloc((size_t)nargs);
+        vals = PyMem_Malloc((size_t)nargs * sizeof(*vals));
+        map = PyMem_Malloc((size_t)nargs * sizeof(*map));
+        if (!cases || !kind || !vals || !map) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject *a = args[i];
+        ChanObject *co;
+        if (a == default_obj) {
+            if (default_idx >= 0) {
+                PyErr_SetString(PyExc_ValueError,
+                                "select: multiple default cases");
+                goto done;
+            }
+            default_idx = (int)i;
+            continue;
+        }
+        if ((co = case_chan(a, (PyCFunction)chan_recv))) {
+            kind[n] = K_RECV;
+        } else if ((co = case_chan(a, (PyCFunction)chan_recv_))) {
+            kind[n] = K_RECV_;
+        } else if (PyTuple_Check(a)) {
+            if (PyTuple_GET_SIZE(a) != 2 ||
+                !(co = case_chan(PyTuple_GET_ITEM(a, 0),
+                                 (PyCFunction)chan_send))) {
+                PyErr_Format(PyExc_TypeError,
+                             "select: case %zd: a send case must be "
+                             "(ch.send, value), got %R", i, a);
+                goto done;
+            }
+            kind[n] = K_SEND;
+        } else {
+            PyErr_Format(PyExc_TypeError,
+                         "select: case %zd: expected ch.recv, ch.recv_, "
+                         "(ch.send, value) or default, got %.200s",
+                         i, Py_TYPE(a)->tp_name);
+            goto done;
+        }
+        cases[n].ch = co->ch;
+        cases[n].ok = 0;
+        if (kind[n] == K_SEND) {
+            vals[n] = PyTuple_GET_ITEM(a, 1);
+            cases[n].op = GPY_CASE_SEND;
+        } else {
+            vals[n] = NULL;
+            cases[n].op = GPY_CASE_RECV;
+        }
+        cases[n].data = &vals[n];
+        map[n] = (int)i;
+        n++;
+    }
+    /* The values to send are owned by the cases until one fires. */
+    for (int k = 0; k < n; k++) {
+        if (kind[k] == K_SEND) {
+            Py_INCREF(vals[k]);
+        }
+    }
+    int closed = -1;
+    int r = do_select(cases, n, default_idx >= 0, &closed);
+    for (int k = 0; k < n; k++) {
+        if (kind[k] == K_SEND && k != r) {
+            Py_DECREF(vals[k]);
+        }
+    }
+    if (r == -1) {
+        goto done;
+    }
+    if (r == -2) {
+        result = Py_BuildValue("(iO)", default_idx, Py_None);
+        goto done;
+    }
+    PyObject *v;
+    switch (kind[r]) {
+    case K_SEND:
+        v = Py_None;
+        Py_INCREF(v);
+        break;
+    case K_RECV:
+        v = cases[r].ok ? vals[r] : Py_None;
+        if (!cases[r].ok) {
+            Py_INCREF(v);
+        }
+        break;
+    default:
+        if (!cases[r].ok) {
+            v = Py_BuildValue("(OO)", Py_None, Py_False);
+        } else {
+            v = Py_BuildValue("(NO)", vals[r], Py_True);
+        }
+        if (!v) {
+            goto done;
+        }
+        break;
+    }
+    result = Py_BuildValue("(iN)", map[r], v);
+done:
+    if (cases != small_cases) {
+        PyMem_Free(cases);
+        PyMem_Free(kind);
+        PyMem_Free(vals);
+        PyMem_Free(map);
+    }
+    return result;
+}
+
+/* ---- default ---- */
+
+static PyObject *
+default_repr(PyObject *self)
+{
+    (void)self;
+    return PyUnicode_FromString("default");
+}
+
+static PyType_Slot default_slots[] = {
+    {Py_tp_repr, default_repr},
+    {Py_tp_doc, "default: the select case taken when no other is ready."},
+    {0, NULL},
+};
+
+static PyType_Spec default_spec = {
+    "golang._Default", sizeof(PyObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, default_slots,
+};
+
+/* ---- module ---- */
+
+static PyMethodDef gpython_methods[] = {
+    {"go", (PyCFunction)(void (*)(void))gpython_go,
+     METH_FASTCALL | METH_KEYWORDS,
+     "go(f, *args, **kw): run f(*args, **kw) in a new goroutine."},
+    {"select", (PyCFunction)(void (*)(void))gpython_select, METH_FASTCALL,
+     "select(*cases) -> (index, value): wait for the first ready case."},
+    {"spawn", gpython_spawn, METH_VARARGS,
+     "spawn(f, args, kwargs=None) -> id: go(), returning the goroutine id."},
+    {"goid", gpython_goid, METH_NOARGS, "the running goroutine's id."},
+    {"gosched", gpython_gosched, METH_NOARGS, "yield to other goroutines."},
+    {"numgoroutine", gpython_numgoroutine, METH_NOARGS,
+     "how many goroutines exist."},
+    {"_shutdown", gpython_shutdown, METH_NOARGS,
+     "stop scheduling other goroutines (interpreter exit)."},
+    {"_after_fork", gpython_after_fork, METH_NOARGS,
+     "re-initialise the scheduler in a forked child."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef gpython_module = {
+    PyModuleDef_HEAD_INIT, "_gpython",
+    "The gpython runtime: goroutines, channels and select.", -1,
+    gpython_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__gpython(void)
+{
+    PyObject *m = PyModule_Create(&gpython_module);
+    if (!m) {
+        return NULL;
+    }
+    if (!chan_type) {
+        chan_type = (PyTypeObject *)PyType_FromSpec(&chan_spec);
+        if (!chan_type) {
+            goto fail;
+        }
+        PyTypeObject *dt = (PyTypeObject *)PyType_FromSpec(&default_spec);
+        if (!dt) {
+            goto fail;
+        }
+        default_obj = PyObject_Init(PyObject_Malloc(sizeof(PyObject)), dt);
+        Py_DECREF(dt);  /* the instance holds its heap type */
+        if (!default_obj) {
+            goto fail;
+        }
+        nilchan_obj = (PyObject *)chan_alloc(chan_type, NULL);
+        if (!nilchan_obj) {
+            goto fail;
+        }
+        panic_error = PyErr_NewExceptionWithDoc(
+            "golang._PanicError", "a Go panic: raised by panic() and by "
+            "channel misuse", PyExc_BaseException, NULL);
+        if (!panic_error) {
+            goto fail;
+        }
+    }
+    if (PyModule_AddObjectRef(m, "chan", (PyObject *)chan_type) < 0 ||
+        PyModule_AddObjectRef(m, "default", default_obj) < 0 ||
+        PyModule_AddObjectRef(m, "nilchan", nilchan_obj) < 0 ||
+        PyModule_AddObjectRef(m, "_PanicError", panic_error) < 0) {
+        goto fail;
+    }
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}
+
+/* ---- the arena allocator: pooled frame data-stack chunks ---- */
+
+/* Every thread state's first frame push takes a 16 KiB chunk from the
+ * arena allocator, which mmaps it: one kernel mapping per goroutine, and
+ * the kernel caps mappings per process. Serve that size from slabs. */
+#define CHUNK (16u << 10)
+#define SLAB (4u << 20)
+
+typedef struct chunk_free {
+    struct chunk_free *next;
+} chunk_free;
+
+static struct {
+    PyObjectArenaAllocator orig;
+    chunk_free *free;
+    char *slab;
+    size_t slab_left;
+} A;
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    if (size != CHUNK) {
+        return A.orig.alloc(A.orig.ctx, size);
+    }
+    if (A.free) {
+        chunk_free *c = A.free;
+        A.free = c->next;
+        return c;
+    }
+    if (A.slab_left < CHUNK) {
+        void *p = mmap(NULL, SLAB, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+            return NULL;
+        }
+        A.slab = p;
+        A.slab_left = SLAB;
+    }
+    void *p = A.slab;
+    A.slab += CHUNK;
+    A.slab_left -= CHUNK;
+    return p;
+}
+
+static void
+arena_free(void *ctx, void *ptr, size_t size)
+{
+    (void)ctx;
+    if (size != CHUNK) {
+        A.orig.free(A.orig.ctx, ptr, size);
+        return;
+    }
+    chunk_free *c = ptr;
+    c->next = A.free;
+    A.free = c;
+}
+
+/* ---- installation (called by the launcher) ---- */
+
+int
+gpy_py_preinit(void)
+{
+    int r = gpy_sched_init();
+    if (r < 0) {
+        return r;
+    }
+    PyObject_GetArenaAllocator(&A.orig);
+    PyObjectArenaAllocator mine = {NULL, arena_alloc, arena_free};
+    PyObject_SetArenaAllocator(&mine);
+    return 0;
+}
+
+int
+gpy_py_install(void)
+{
+    main_tstate = PyThreadState_Get();
+    gpy_g_set_user(gpy_g_main(), main_tstate);
+    gpy_hooks hooks = {hook_switch_in, hook_deadlock, hook_park_enter,
+                       hook_park_exit};
+    gpy_sched_set_hooks(&hooks);
+
+    PyObject *m = PyImport_ImportModule("_gpython");
+    if (!m) {
+        return -1;
+    }
+    PyObject *builtins = PyEval_GetBuiltins();
+    const char *names[] = {"go", "chan", "select", "default", "nilchan"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        PyObject *o = PyObject_GetAttrString(m, names[i]);
+        if (!o || PyDict_SetItemString(builtins, names[i], o) < 0) {
+            Py_XDECREF(o);
+            Py_DECREF(m);
+            return -1;
+        }
+        Py_DECREF(o);
+    }
+    /* Registered first, so it runs last among atexit handlers: other
+     * goroutines may run until then, never after. */
+    PyObject *atexit = PyImport_ImportModule("atexit");
+    PyObject *shut = atexit ? PyObject_GetAttrString(m, "_shutdown") : NULL;
+    PyObject *r = shut ? PyObject_CallMethod(atexit, "register", "O", shut) : NULL;
+    Py_XDECREF(r);
+    Py_XDECREF(shut);
+    Py_XDECREF(atexit);
+    Py_DECREF(m);
+    return r ? 0 : -1;
+}

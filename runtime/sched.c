@@ -1,0 +1,979 @@
+/* sched.c: goroutines and the scheduler — a run queue on one OS thread,
+ * libev for timers and fd readiness, parking and waking, deadlock detection. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef GPY_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+/* How many dispatches may pass before I/O and timers are polled even though
+ * goroutines are ready: an always-ready goroutine must not starve them. */
+#define POLL_EVERY 61
+
+typedef struct fdwait {
+    gpy_waiter w;
+    int fd;
+    struct fdwait *prev, *next;  /* waiters on the same fd */
+} fdwait;
+
+static struct {
+    struct ev_loop *loop;
+    pthread_t thread;
+    int inited;
+    int shutdown;               /* finalizing: only `owner` runs from now on */
+    gpy_g *owner;
+    gpy_g main_g;
+    gpy_g *cur;
+    gpy_g *prev;                /* the goroutine that switched to cur */
+    gpy_g *runq_head, *runq_tail;
+    gpy_g *zombie;              /* exited goroutine whose stack is freed by the next one */
+    gpy_g *all;                 /* every live goroutine but main */
+    size_t count;
+    uint64_t next_id;
+    unsigned tick;
+    long nwatchers;             /* started timers and io watchers: a sleeper
+                                   or fd waiter can still wake up */
+    gpy_hooks hooks;
+
+    pthread_mutex_t mu;         /* guards what follows and waiter completion */
+    gpy_g *remote_head, *remote_tail;  /* readied from other OS threads */
+    ev_async async;             /* wakes the loop for remote readies */
+    volatile sig_atomic_t signal_arrived;
+
+    fdwait **fdw;               /* fd -> list of waiters */
+    int nfdw;
+    uint64_t rng;
+} S;
+
+static __thread int on_sched;
+
+static void g_trampoline(void *arg);
+static int setup(gpy_g *g);
+
+void
+gpy__fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gpython: fatal: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+int
+gpy__on_sched(void)
+{
+    return on_sched;
+}
+
+void
+gpy__lock(void)
+{
+    pthread_mutex_lock(&S.mu);
+}
+
+void
+gpy__unlock(void)
+{
+    pthread_mutex_unlock(&S.mu);
+}
+
+uint32_t
+gpy_rand32(void)
+{
+    /* xorshift64*: cheap and good enough for select fairness. */
+    uint64_t x = S.rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    S.rng = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+int64_t
+gpy_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+}
+
+int
+gpy_sched_init(void)
+{
+    if (S.inited) {
+        return 0;
+    }
+    S.loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (!S.loop) {
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&S.mu, NULL);
+    S.thread = pthread_self();
+    S.main_g.id = 1;
+    S.main_g.state = GPY_G_RUNNING;
+    S.cur = &S.main_g;
+    S.count = 1;
+    S.next_id = 2;
+    S.rng = (uint64_t)gpy_now_ns() * 0x9E3779B97F4A7C15ull | 1;
+    ev_async_init(&S.async, async_cb);
+    ev_async_start(S.loop, &S.async);
+    /* The async watcher alone must not keep the loop "alive": deadlock
+     * detection counts the watchers that can wake a goroutine. */
+    ev_unref(S.loop);
+    on_sched = 1;
+    S.inited = 1;
+    return 0;
+}
+
+struct ev_loop *
+gpy_sched_loop(void)
+{
+    return S.loop;
+}
+
+int
+gpy_sched_active(void)
+{
+    return on_sched && S.inited && !S.shutdown;
+}
+
+void
+gpy_sched_shutdown(void)
+{
+    if (!S.inited || S.shutdown) {
+        return;
+    }
+    S.shutdown = 1;
+    S.owner = S.cur;
+    /* Nobody else runs again; forget the queued ones. */
+    gpy_g *g = S.runq_head;
+    S.runq_head = S.runq_tail = NULL;
+    for (; g; g = g->next) {
+        if (g == S.owner) {
+            S.runq_head = S.runq_tail = g;
+        }
+    }
+    if (S.runq_head) {
+        S.runq_head->next = NULL;
+    }
+}
+
+void
+gpy_sched_set_hooks(const gpy_hooks *hooks)
+{
+    S.hooks = *hooks;
+}
+
+void *
+gpy__park_enter(void)
+{
+    return S.hooks.park_enter ? S.hooks.park_enter() : NULL;
+}
+
+void
+gpy__park_exit(void *token)
+{
+    if (S.hooks.park_exit) {
+        S.hooks.park_exit(token);
+    }
+}
+
+gpy_g *
+gpy_g_current(void)
+{
+    return on_sched ? S.cur : NULL;
+}
+
+gpy_g *
+gpy_g_main(void)
+{
+    return &S.main_g;
+}
+
+uint64_t
+gpy_g_id(const gpy_g *g)
+{
+    return g->id;
+}
+
+void *
+gpy_g_user(const gpy_g *g)
+{
+    return g->user;
+}
+
+void
+gpy_g_set_user(gpy_g *g, void *user)
+{
+    g->user = user;
+}
+
+size_t
+gpy_g_count(void)
+{
+    return S.count;
+}
+
+void
+gpy_g_foreach(void (*fn)(gpy_g *g, void *arg), void *arg)
+{
+    fn(&S.main_g, arg);
+    for (gpy_g *g = S.all; g; g = g->all_next) {
+        fn(g, arg);
+    }
+}
+
+/* ---- run queue ---- */
+
+static void
+runq_push(gpy_g *g)
+{
+    g->next = NULL;
+    if (S.runq_tail) {
+        S.runq_tail->next = g;
+    } else {
+        S.runq_head = g;
+    }
+    S.runq_tail = g;
+}
+
+static void
+runq_push_front(gpy_g *g)
+{
+    g->next = S.runq_head;
+    S.runq_head = g;
+    if (!S.runq_tail) {
+        S.runq_tail = g;
+    }
+}
+
+static gpy_g *
+runq_pop(void)
+{
+    gpy_g *g = S.runq_head;
+    if (g) {
+        S.runq_head = g->next;
+        if (!S.runq_head) {
+            S.runq_tail = NULL;
+        }
+        g->next = NULL;
+    }
+    return g;
+}
+
+static void
+make_runnable(gpy_g *g)
+{
+    /* Only a parked goroutine can be readied: a waker racing with a
+     * goroutine that has not parked yet finds it running and leaves it. */
+    if (g->state != GPY_G_PARKED) {
+        return;
+    }
+    if (S.shutdown && g != S.owner) {
+        return;
+    }
+    g->state = GPY_G_RUNNABLE;
+    runq_push(g);
+}
+
+static void
+remote_push(gpy_g *g)
+{
+    gpy__lock();
+    g->rnext = NULL;
+    if (S.remote_tail) {
+        S.remote_tail->rnext = g;
+    } else {
+        S.remote_head = g;
+    }
+    S.remote_tail = g;
+    gpy__unlock();
+    ev_async_send(S.loop, &S.async);
+}
+
+static void
+drain_remote(void)
+{
+    if (!__atomic_load_n(&S.remote_head, __ATOMIC_ACQUIRE)) {
+        return;
+    }
+    gpy__lock();
+    gpy_g *g = S.remote_head;
+    S.remote_head = S.remote_tail = NULL;
+    gpy__unlock();
+    while (g) {
+        gpy_g *next = g->rnext;
+        if (g->state == GPY_G_NEW) {
+            if (setup(g) < 0) {
+                fprintf(stderr, "gpython: cannot start goroutine %llu: "
+                        "out of memory for its stack\n",
+                        (unsigned long long)g->id);
+                free(g);
+            }
+        } else {
+            make_runnable(g);
+            __atomic_sub_fetch(&g->inflight, 1, __ATOMIC_ACQ_REL);
+        }
+        g = next;
+    }
+}
+
+/* ---- switching ---- */
+
+static void
+switch_to(gpy_g *self, gpy_g *next)
+{
+    S.cur = next;
+    next->state = GPY_G_RUNNING;
+    if (S.hooks.switch_in) {
+        S.hooks.switch_in(next->user);
+    }
+#ifdef GPY_ASAN
+    const void *bottom = next->stack ? next->stack->base : next->asan_bottom;
+    size_t size = next->stack ? next->stack->size : next->asan_size;
+    __sanitizer_start_switch_fiber(
+        self->state == GPY_G_DEAD ? NULL : &self->asan_fake, bottom, size);
+#endif
+    S.prev = self;
+    gpy__ctx_switch(&self->sp, next->sp);
+#ifdef GPY_ASAN
+    __sanitizer_finish_switch_fiber(self->asan_fake, &S.prev->asan_bottom,
+                                    &S.prev->asan_size);
+#endif
+    /* Back on self's stack: free what the previous goroutine left behind. */
+    if (S.zombie) {
+        gpy_g *z = S.zombie;
+        S.zombie = NULL;
+        gpy__stack_put(z->stack);
+        free(z);
+    }
+}
+
+static int
+other_threads_exist(void)
+{
+    /* Another OS thread (a Python thread of the threads runtime, a C
+     * library's worker) may still wake a goroutine. Idle pool threads
+     * cannot. */
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f) {
+        return 1;
+    }
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p) {
+        return 1;
+    }
+    /* after ") " come fields 3.. ; num_threads is field 20 */
+    int field = 2;
+    long threads = 1;
+    for (char *tok = p + 1; *tok; tok++) {
+        if (*tok == ' ') {
+            field++;
+            if (field == 20) {
+                threads = strtol(tok + 1, NULL, 10);
+                break;
+            }
+        }
+    }
+    return threads - gpy__offload_threads() > 1;
+}
+
+static int
+deadlocked(void)
+{
+    if (S.runq_head || S.remote_head || S.signal_arrived) {
+        return 0;
+    }
+    if (S.nwatchers > 0 || ev_pending_count(S.loop) > 0) {
+        return 0;
+    }
+    if (gpy_offload_pending() > 0) {
+        return 0;
+    }
+    return !other_threads_exist();
+}
+
+static void
+handle_signal_arrival(void)
+{
+    if (!S.signal_arrived) {
+        return;
+    }
+    S.signal_arrived = 0;
+    /* Python runs signal handlers in the main goroutine: interrupt its
+     * wait and let it run first so the handler (KeyboardInterrupt) runs
+     * promptly there. */
+    gpy_g *m = S.shutdown ? S.owner : &S.main_g;
+    if (m->state == GPY_G_PARKED && m->wait) {
+        gpy_g_interrupt(m);
+    }
+    if (m->state == GPY_G_RUNNABLE && S.runq_head != m) {
+        /* move it to the front */
+        gpy_g *prev = NULL;
+        for (gpy_g *g = S.runq_head; g; prev = g, g = g->next) {
+            if (g == m) {
+                prev->next = g->next;
+                if (S.runq_tail == g) {
+                    S.runq_tail = prev;
+                }
+                runq_push_front(g);
+                break;
+            }
+        }
+    } else if (m->state == GPY_G_PARKED && !m->wait) {
+        m->interrupted = 1;
+    }
+}
+
+void
+gpy_sched_signal_arrived(void)
+{
+    S.signal_arrived = 1;
+    if (S.inited) {
+        ev_async_send(S.loop, &S.async);
+    }
+}
+
+/* schedule picks the next goroutine to run, polling I/O as needed, and
+ * switches to it. self is the goroutine giving up the CPU (parked, yielded
+ * or dead). */
+static void
+schedule(gpy_g *self)
+{
+    for (;;) {
+        drain_remote();
+        handle_signal_arrival();
+        if (S.runq_head) {
+            if (++S.tick % POLL_EVERY == 0) {
+                ev_run(S.loop, EVRUN_NOWAIT);
+                drain_remote();
+                handle_signal_arrival();
+            }
+            gpy_g *next = runq_pop();
+            if (next == self) {
+                self->state = GPY_G_RUNNING;
+                return;
+            }
+            switch_to(self, next);
+            return;
+        }
+        if (deadlocked()) {
+            if (S.hooks.deadlock) {
+                S.hooks.deadlock();
+            }
+            fputs("fatal error: all goroutines are asleep - deadlock!\n",
+                  stderr);
+            _exit(2);
+        }
+        /* libev does not block without an active watcher; count the async
+         * watcher while idle so other threads can wake us. */
+        ev_ref(S.loop);
+        ev_run(S.loop, EVRUN_ONCE);
+        ev_unref(S.loop);
+    }
+}
+
+void
+gpy__park(void)
+{
+    gpy_g *self = S.cur;
+    self->state = GPY_G_PARKED;
+    schedule(self);
+}
+
+void
+gpy_yield(void)
+{
+    if (!gpy_sched_active()) {
+        return;
+    }
+    gpy_g *self = S.cur;
+    self->state = GPY_G_RUNNABLE;
+    runq_push(self);
+    /* A yield is also a moment to look at I/O, or sleep(0) loops would
+     * starve it. */
+    ev_run(S.loop, EVRUN_NOWAIT);
+    schedule(self);
+}
+
+/* ---- goroutines ---- */
+
+static void
+g_exit(void)
+{
+    gpy_g *self = S.cur;
+    /* A wakeup from another OS thread may still be queued for us. */
+    while (__atomic_load_n(&self->inflight, __ATOMIC_ACQUIRE)) {
+        self->state = GPY_G_PARKED;
+        schedule(self);
+    }
+    self->state = GPY_G_DEAD;
+    if (self->all_prev) {
+        self->all_prev->all_next = self->all_next;
+    } else {
+        S.all = self->all_next;
+    }
+    if (self->all_next) {
+        self->all_next->all_prev = self->all_prev;
+    }
+    S.count--;
+    gpy__assert(S.zombie == NULL);
+    S.zombie = self;
+    schedule(self);
+    gpy__fatal("dead goroutine resumed");
+}
+
+static void
+g_trampoline(void *arg)
+{
+    gpy_g *g = arg;
+#ifdef GPY_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &S.prev->asan_bottom,
+                                    &S.prev->asan_size);
+#endif
+    if (S.zombie && S.zombie != g) {
+        gpy_g *z = S.zombie;
+        S.zombie = NULL;
+        gpy__stack_put(z->stack);
+        free(z);
+    }
+    g->fn(g->arg);
+    g_exit();
+}
+
+/* setup gives a new goroutine its stack and initial frame; runs on the
+ * scheduler thread. Returns 0 or -errno. */
+static int
+setup(gpy_g *g)
+{
+    g->stack = gpy__stack_get();
+    if (!g->stack) {
+        return -errno;
+    }
+    /* Lay out a frame gpy__ctx_switch can "return" into gpy__ctx_start. */
+    uintptr_t top = (uintptr_t)(g->stack->base + g->stack->size) & ~(uintptr_t)15;
+#if defined(__x86_64__)
+    uint64_t *sp = (uint64_t *)top;
+    *--sp = 0;                              /* fake return address slot */
+    *--sp = (uint64_t)(uintptr_t)gpy__ctx_start;
+    *--sp = 0;                              /* rbp */
+    *--sp = 0;                              /* rbx */
+    *--sp = (uint64_t)(uintptr_t)g_trampoline; /* r12: entry */
+    *--sp = (uint64_t)(uintptr_t)g;         /* r13: arg */
+    *--sp = 0;                              /* r14 */
+    *--sp = 0;                              /* r15 */
+    *--sp = 0x037F00001F80ull;              /* mxcsr (low), x87 cw (high) */
+    g->sp = sp;
+#elif defined(__aarch64__)
+    uint64_t *sp = (uint64_t *)(top - 176);
+    memset(sp, 0, 176);
+    sp[0] = (uint64_t)(uintptr_t)g_trampoline;  /* x19 */
+    sp[1] = (uint64_t)(uintptr_t)g;             /* x20 */
+    sp[11] = (uint64_t)(uintptr_t)gpy__ctx_start; /* x30 */
+    sp[20] = 0;                                 /* fpcr */
+    g->sp = sp;
+#else
+#error "unsupported architecture"
+#endif
+    g->all_prev = NULL;
+    g->all_next = S.all;
+    if (S.all) {
+        S.all->all_prev = g;
+    }
+    S.all = g;
+    S.count++;
+    g->state = GPY_G_PARKED;
+    make_runnable(g);
+    return 0;
+}
+
+gpy_g *
+gpy_go(void (*fn)(void *arg), void *arg, void *user)
+{
+    gpy_g *g = calloc(1, sizeof(*g));
+    if (!g) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    g->fn = fn;
+    g->arg = arg;
+    g->user = user;
+    g->id = __atomic_fetch_add(&S.next_id, 1, __ATOMIC_RELAXED);
+    if (!on_sched) {
+        /* From another OS thread: the scheduler thread finishes the job. */
+        g->state = GPY_G_NEW;
+        remote_push(g);
+        return g;
+    }
+    int r = setup(g);
+    if (r < 0) {
+        free(g);
+        errno = -r;
+        return NULL;
+    }
+    return g;
+}
+
+/* ---- waiters ---- */
+
+void
+gpy_waiter_init(gpy_waiter *w)
+{
+    w->g = S.cur;
+    w->done = 0;
+    w->result = 0;
+    w->intr = 1;
+}
+
+int
+gpy__claim(int *done)
+{
+    int expected = 0;
+    return __atomic_compare_exchange_n(done, &expected, 1, 0,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+void
+gpy__complete(gpy_g *g, int *done)
+{
+    if (on_sched) {
+        __atomic_store_n(done, 2, __ATOMIC_RELEASE);
+        make_runnable(g);
+        return;
+    }
+    /* From another OS thread: once done is 2 the parker may leave and its
+     * goroutine may exit; inflight keeps g alive until the scheduler
+     * thread has consumed our wakeup. */
+    __atomic_add_fetch(&g->inflight, 1, __ATOMIC_ACQ_REL);
+    __atomic_store_n(done, 2, __ATOMIC_RELEASE);
+    remote_push(g);
+}
+
+int
+gpy_waiter_wake(gpy_waiter *w, int result)
+{
+    /* Whoever claims first owns the wakeup: a timer, an interrupt, a
+     * semaphore post from another OS thread may race for it. */
+    if (!gpy__claim(&w->done)) {
+        return 0;
+    }
+    w->result = result;
+    gpy__complete(w->g, &w->done);
+    return 1;
+}
+
+typedef struct timed {
+    ev_timer t;
+    gpy_waiter *w;
+} timed;
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    gpy_waiter_wake(((timed *)t)->w, -ETIMEDOUT);
+}
+
+int
+gpy_park_wait(gpy_waiter *w, int64_t deadline_ns)
+{
+    gpy_g *self = S.cur;
+    timed tm;
+    int have_timer = 0;
+    if (self->interrupted && w->intr) {
+        self->interrupted = 0;
+        gpy_waiter_wake(w, -EINTR);
+    }
+    if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) && deadline_ns >= 0) {
+        ev_now_update(S.loop);
+        double after = (double)(deadline_ns - gpy_now_ns()) / 1e9;
+        if (after <= 0) {
+            gpy_waiter_wake(w, -ETIMEDOUT);
+        } else {
+            ev_timer_init(&tm.t, timer_cb, after, 0.);
+            tm.w = w;
+            ev_timer_start(S.loop, &tm.t);
+            S.nwatchers++;
+            have_timer = 1;
+        }
+    }
+    /* A waker on another OS thread that completes w after this check
+     * pushes us to the remote queue, which only this thread drains, after
+     * we are marked parked: the wakeup cannot be lost. */
+    /* A stale remote wakeup (meant for an earlier wait) may resume us:
+     * park until this waiter is really done. */
+    while (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) != 2) {
+        self->wait = w;
+        gpy__park();
+    }
+    self->wait = NULL;
+    if (have_timer) {
+        ev_timer_stop(S.loop, &tm.t);
+        S.nwatchers--;
+    }
+    return w->result;
+}
+
+int
+gpy_g_interrupt(gpy_g *g)
+{
+    if (g->state == GPY_G_PARKED && g->wait && g->wait->intr) {
+        return gpy_waiter_wake(g->wait, -EINTR);
+    }
+    return 0;
+}
+
+int
+gpy_sleep_ns(int64_t ns)
+{
+    if (!gpy_sched_active()) {
+        if (ns > 0) {
+            struct timespec ts = {ns / 1000000000, ns % 1000000000};
+            while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+            }
+        }
+        return 0;
+    }
+    if (ns <= 0) {
+        gpy_yield();
+        return 0;
+    }
+    gpy_waiter w;
+    gpy_waiter_init(&w);
+    int r = gpy_park_wait(&w, gpy_now_ns() + ns);
+    return r == -ETIMEDOUT ? 0 : r;
+}
+
+/* ---- fd waits ---- */
+
+typedef struct iowait {
+    fdwait fw;
+    ev_io io;
+} iowait;
+
+static void
+io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop;
+    iowait *iw = (iowait *)((char *)io - offsetof(iowait, io));
+    int ev = 0;
+    if (revents & EV_READ) {
+        ev |= GPY_READ;
+    }
+    if (revents & EV_WRITE) {
+        ev |= GPY_WRITE;
+    }
+    gpy_waiter_wake(&iw->fw.w, ev ? ev : GPY_READ);
+}
+
+static int
+fdw_reserve(int fd)
+{
+    if (fd < S.nfdw) {
+        return 0;
+    }
+    int n = S.nfdw ? S.nfdw : 64;
+    while (n <= fd) {
+        n *= 2;
+    }
+    fdwait **p = realloc(S.fdw, (size_t)n * sizeof(*p));
+    if (!p) {
+        return -ENOMEM;
+    }
+    memset(p + S.nfdw, 0, (size_t)(n - S.nfdw) * sizeof(*p));
+    S.fdw = p;
+    S.nfdw = n;
+    return 0;
+}
+
+int
+gpy_fd_wait(int fd, int events, int64_t deadline_ns)
+{
+    if (!gpy_sched_active()) {
+        struct pollfd p = {fd, (short)((events & GPY_READ ? POLLIN : 0) |
+                                       (events & GPY_WRITE ? POLLOUT : 0)), 0};
+        int timeout = -1;
+        if (deadline_ns >= 0) {
+            int64_t left = deadline_ns - gpy_now_ns();
+            timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+        }
+        int r = poll(&p, 1, timeout);
+        if (r < 0) {
+            return -errno;
+        }
+        if (r == 0) {
+            return -ETIMEDOUT;
+        }
+        return events;
+    }
+    if (fd < 0) {
+        return -EBADF;
+    }
+    int r = fdw_reserve(fd);
+    if (r < 0) {
+        return r;
+    }
+    iowait iw;
+    gpy_waiter_init(&iw.fw.w);
+    iw.fw.fd = fd;
+    iw.fw.prev = NULL;
+    iw.fw.next = S.fdw[fd];
+    if (iw.fw.next) {
+        iw.fw.next->prev = &iw.fw;
+    }
+    S.fdw[fd] = &iw.fw;
+    ev_io_init(&iw.io, io_cb, fd,
+               (events & GPY_READ ? EV_READ : 0) |
+                   (events & GPY_WRITE ? EV_WRITE : 0));
+    ev_io_start(S.loop, &iw.io);
+    S.nwatchers++;
+    r = gpy_park_wait(&iw.fw.w, deadline_ns);
+    if (ev_is_active(&iw.io)) {
+        ev_io_stop(S.loop, &iw.io);
+        S.nwatchers--;
+    }
+    if (iw.fw.prev) {
+        iw.fw.prev->next = iw.fw.next;
+    } else {
+        S.fdw[fd] = iw.fw.next;
+    }
+    if (iw.fw.next) {
+        iw.fw.next->prev = iw.fw.prev;
+    }
+    return r;
+}
+
+void
+gpy_fd_closing(int fd)
+{
+    if (!on_sched || fd < 0 || fd >= S.nfdw) {
+        return;
+    }
+    /* Stop the watchers now: libev must not touch the fd once closed
+     * (the waiters only run after the close). */
+    for (fdwait *fw = S.fdw[fd]; fw; fw = fw->next) {
+        iowait *iw = (iowait *)fw;
+        if (ev_is_active(&iw->io)) {
+            ev_io_stop(S.loop, &iw->io);
+            S.nwatchers--;
+        }
+        gpy_waiter_wake(&fw->w, -EBADF);
+    }
+}
+
+/* ---- children ---- */
+
+int
+gpy_child_wait(int pid, int64_t deadline_ns)
+{
+    if (!gpy_sched_active()) {
+        return 0;
+    }
+#ifdef SYS_pidfd_open
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd >= 0) {
+        int r = gpy_fd_wait(pfd, GPY_READ, deadline_ns);
+        close(pfd);
+        return r < 0 ? r : 0;
+    }
+#endif
+    /* No pidfd (old kernel, or pid is a process group): poll with backoff. */
+    int64_t step = 1000000;
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        idtype_t type = pid > 0 ? P_PID : P_ALL;
+        if (waitid(type, (id_t)(pid > 0 ? pid : 0), &si,
+                   WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) < 0) {
+            return 0;
+        }
+        if (si.si_pid != 0) {
+            return 0;
+        }
+        int64_t now = gpy_now_ns();
+        if (deadline_ns >= 0 && now >= deadline_ns) {
+            return -ETIMEDOUT;
+        }
+        int64_t d = step;
+        if (deadline_ns >= 0 && now + d > deadline_ns) {
+            d = deadline_ns - now;
+        }
+        int r = gpy_sleep_ns(d);
+        if (r < 0) {
+            return r;
+        }
+        if (step < 50000000) {
+            step *= 2;
+        }
+    }
+}
+
+/* ---- fork ---- */
+
+void
+gpy_sched_after_fork(void)
+{
+    if (!S.inited) {
+        return;
+    }
+    /* Watchers of the goroutines that did not survive are still started;
+     * a fresh loop forgets them. */
+    ev_loop_destroy(S.loop);
+    S.loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (!S.loop) {
+        gpy__fatal("cannot re-create the event loop after fork");
+    }
+    ev_async_init(&S.async, async_cb);
+    ev_async_start(S.loop, &S.async);
+    ev_unref(S.loop);
+    pthread_mutex_init(&S.mu, NULL);
+    S.thread = pthread_self();
+    on_sched = 1;
+    /* Only the forking goroutine survives. Other goroutines' stacks and
+     * records are leaked on purpose: their frames may still be referenced
+     * by Python objects that outlive them. */
+    gpy_g *self = S.cur;
+    S.runq_head = S.runq_tail = NULL;
+    S.remote_head = S.remote_tail = NULL;
+    S.all = NULL;
+    S.count = 1;
+    S.nwatchers = 0;
+    if (self != &S.main_g) {
+        S.all = self;
+        self->all_prev = self->all_next = NULL;
+        S.count = 2;
+        S.main_g.state = GPY_G_DEAD;
+    }
+    for (int i = 0; i < S.nfdw; i++) {
+        S.fdw[i] = NULL;
+    }
+    gpy__offload_after_fork();
+}

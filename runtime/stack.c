@@ -1,0 +1,154 @@
+/* stack.c: goroutine C stacks — lazily committed MAP_NORESERVE mappings,
+ * pooled for reuse, with a guard page while the kernel's map budget allows. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Python's default recursion limit through C-level calls (sorted(key=...)
+ * recursing into itself) needs between 1 and 2 MiB of stack; pthreads give
+ * 8 MiB. Only touched pages cost memory, so be generous. */
+#define DEFAULT_STACK_SIZE (4u << 20)
+#define POOL_MAX 1024
+/* A stack whose canary this far below the top was overwritten went deep:
+ * its dirty pages are returned to the kernel before it is pooled. */
+#define CANARY_DEPTH (64u << 10)
+#define CANARY 0x6770792d73746b21ull
+
+static struct {
+    size_t size;            /* usable bytes per stack */
+    size_t page;
+    long guard_budget;      /* guarded stacks we may still create */
+    gpy_stack *free;        /* pooled stacks, LIFO */
+    int nfree;
+} P;
+
+static void
+init_params(void)
+{
+    if (P.size) {
+        return;
+    }
+    P.page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t size = DEFAULT_STACK_SIZE;
+    const char *env = getenv("GPYTHON_STACK_SIZE");
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 0);
+        if (*end == 'k' || *end == 'K') {
+            v <<= 10;
+        } else if (*end == 'm' || *end == 'M') {
+            v <<= 20;
+        }
+        if (v >= (64u << 10)) {
+            size = (size_t)v;
+        }
+    }
+    P.size = (size + P.page - 1) & ~(P.page - 1);
+
+    /* A guard page splits a mapping in two VMAs; the kernel caps VMAs per
+     * process (vm.max_map_count, 65530 by default). Keep half of the budget
+     * for everything else and give goroutines beyond it unguarded stacks,
+     * which the kernel merges into a few large mappings. */
+    long maxmap = 65530;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &maxmap) != 1) {
+            maxmap = 65530;
+        }
+        fclose(f);
+    }
+    P.guard_budget = maxmap / 2 - 8192;
+    if (P.guard_budget < 0) {
+        P.guard_budget = 0;
+    }
+}
+
+size_t
+gpy__stack_size(void)
+{
+    init_params();
+    return P.size;
+}
+
+static uint64_t *
+canary_slot(gpy_stack *s)
+{
+    if (s->size <= CANARY_DEPTH + 64) {
+        return NULL;
+    }
+    return (uint64_t *)(s->base + s->size - CANARY_DEPTH);
+}
+
+gpy_stack *
+gpy__stack_get(void)
+{
+    init_params();
+    gpy_stack *s = P.free;
+    if (s) {
+        P.free = s->next_free;
+        P.nfree--;
+        s->next_free = NULL;
+        return s;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        return NULL;
+    }
+    int guarded = P.guard_budget > 0;
+    s->maplen = P.size + (guarded ? P.page : 0);
+    s->map = mmap(NULL, s->maplen, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                  -1, 0);
+    if (s->map == MAP_FAILED) {
+        int e = errno;
+        free(s);
+        errno = e;
+        return NULL;
+    }
+    if (guarded) {
+        if (mprotect(s->map, P.page, PROT_NONE) == 0) {
+            P.guard_budget--;
+            s->base = s->map + P.page;
+        } else {
+            s->base = s->map;
+        }
+    } else {
+        s->base = s->map;
+    }
+    s->size = s->maplen - (size_t)(s->base - s->map);
+    uint64_t *c = canary_slot(s);
+    if (c) {
+        *c = CANARY;
+    }
+    return s;
+}
+
+void
+gpy__stack_put(gpy_stack *s)
+{
+    if (!s) {
+        return;
+    }
+    if (P.nfree >= POOL_MAX) {
+        if (s->base != s->map) {
+            P.guard_budget++;
+        }
+        munmap(s->map, s->maplen);
+        free(s);
+        return;
+    }
+    uint64_t *c = canary_slot(s);
+    if (c && *c != CANARY) {
+        /* Keep the top pages (the next goroutine touches them anyway) and
+         * drop the deep ones this goroutine dirtied. */
+        size_t keep = CANARY_DEPTH;
+        madvise(s->base, s->size - keep, MADV_DONTNEED);
+        *c = CANARY;
+    }
+    s->next_free = P.free;
+    P.free = s;
+    P.nfree++;
+}
