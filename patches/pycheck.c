@@ -1,0 +1,26 @@
+/* pycheck.c: the one question patches/ asks CPython — does the caller hold
+ * the GIL? — kept here so no other file of patches/ includes Python.h. */
+#include <Python.h>
+
+#include "internal.h"
+
+int
+gpy_patch_may_park(void)
+{
+    if (!gpy_sched_active()) {
+        return 0;
+    }
+    /* CPython 3.11 keeps one global "thread state holding the GIL". NULL:
+     * nobody holds it, so the calling goroutine released it around this
+     * call. Non-NULL: either we hold it (a call made with the GIL held
+     * must not park: no other goroutine could take the GIL) or another OS
+     * thread does, which still means our goroutine released it. Goroutine
+     * thread states are all created on the scheduler thread, so their
+     * thread_id tells the two apart. (Another thread's state may be freed
+     * while we look; the worst outcome is a blocking pass-through.) */
+    PyThreadState *ts = _PyThreadState_UncheckedGet();
+    if (ts == NULL) {
+        return 1;
+    }
+    return ts->thread_id != PyThread_get_thread_ident();
+}
