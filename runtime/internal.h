@@ -44,6 +44,8 @@ typedef struct gpy_stack {
  * errno set. gpy__stack_put gives it back. */
 gpy_stack *gpy__stack_get(void);
 void gpy__stack_put(gpy_stack *s);
+/* gpy__stack_trim releases pooled stacks beyond a small reserve. */
+void gpy__stack_trim(void);
 size_t gpy__stack_size(void);
 
 /* ---- context switch (switch_<arch>.S) ---- */

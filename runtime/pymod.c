@@ -133,6 +133,8 @@ hook_deadlock(void)
 
 /* ---- goroutines ---- */
 
+static int ts_pool_put(PyThreadState *ts);
+
 typedef struct gostart {
     PyObject *f;
     PyObject *args;
@@ -203,7 +205,55 @@ g_main(void *arg)
     PyMem_RawFree(s);
     gpy_g_set_user(gpy_g_current(), NULL);
     PyThreadState_Clear(ts);
+    if (ts_pool_put(ts)) {
+        return;
+    }
     PyThreadState_DeleteCurrent();
+}
+
+/* A pool of cleared thread states: creating and deleting one takes the
+ * runtime's head lock and mallocs ~1 KiB each time, and its frame data
+ * stack comes back with it. Touched only on the scheduler thread; emptied
+ * (the interpreter frees them) at shutdown and after fork. */
+#define TS_POOL_MAX 4096
+static PyThreadState *ts_pool[TS_POOL_MAX];
+static int ts_pool_n;
+static int ts_pool_off;
+
+/* ts_pool_put parks the running goroutine's cleared state in the pool and
+ * releases the GIL; returns 0 (nothing done) when the pool can't take it. */
+static int
+ts_pool_put(PyThreadState *ts)
+{
+    if (ts_pool_off || ts_pool_n >= TS_POOL_MAX || !gpy_sched_active()) {
+        return 0;
+    }
+    /* PyThreadState_Clear ran on_delete (threading's sentinel lock);
+     * tracing state must not leak into the next goroutine. */
+    ts->on_delete = NULL;
+    ts->on_delete_data = NULL;
+    ts->c_tracefunc = NULL;
+    ts->c_profilefunc = NULL;
+    ts->root_cframe.use_tracing = 0;
+    ts->recursion_remaining = ts->recursion_limit;
+    PyEval_SaveThread();
+    ts_pool[ts_pool_n++] = ts;
+    return 1;
+}
+
+static PyThreadState *
+ts_get(PyInterpreterState *interp)
+{
+    if (ts_pool_n > 0 && !ts_pool_off && gpy_g_current()) {
+        return ts_pool[--ts_pool_n];
+    }
+    return PyThreadState_New(interp);
+}
+
+static void
+ts_pool_forget(void)
+{
+    ts_pool_n = 0;
 }
 
 /* spawn starts f(*args, **kw) in a new goroutine; returns its id or 0
@@ -221,7 +271,7 @@ spawn(PyObject *f, PyObject *args, PyObject *kw)
         PyErr_NoMemory();
         return 0;
     }
-    s->ts = PyThreadState_New(PyThreadState_GetInterpreter(PyThreadState_Get()));
+    s->ts = ts_get(PyThreadState_GetInterpreter(PyThreadState_Get()));
     if (!s->ts) {
         PyMem_RawFree(s);
         PyErr_NoMemory();
@@ -350,6 +400,8 @@ gpython_shutdown(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
+    ts_pool_off = 1;
+    ts_pool_forget();
     gpy_sched_shutdown();
     Py_RETURN_NONE;
 }
@@ -359,6 +411,8 @@ gpython_after_fork(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
+    /* The child's CPython deleted every other thread state. */
+    ts_pool_forget();
     gpy_sched_after_fork();
     Py_RETURN_NONE;
 }

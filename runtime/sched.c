@@ -492,6 +492,8 @@ schedule(gpy_g *self)
                   stderr);
             _exit(2);
         }
+        /* Idle: a good moment to give pooled stacks back. */
+        gpy__stack_trim();
         /* libev does not block without an active watcher; count the async
          * watcher while idle so other threads can wake us. */
         ev_ref(S.loop);

@@ -11,7 +11,9 @@
  * recursing into itself) needs between 1 and 2 MiB of stack; pthreads give
  * 8 MiB. Only touched pages cost memory, so be generous. */
 #define DEFAULT_STACK_SIZE (4u << 20)
-#define POOL_MAX 1024
+/* Pooled stacks keep the pages their goroutine touched (a few KiB each);
+ * the scheduler trims the pool down to POOL_KEEP when it goes idle. */
+#define POOL_KEEP 1024
 /* A stack whose canary this far below the top was overwritten went deep:
  * its dirty pages are returned to the kernel before it is pooled. */
 #define CANARY_DEPTH (64u << 10)
@@ -126,18 +128,20 @@ gpy__stack_get(void)
     return s;
 }
 
+static void
+unmap(gpy_stack *s)
+{
+    if (s->base != s->map) {
+        P.guard_budget++;
+    }
+    munmap(s->map, s->maplen);
+    free(s);
+}
+
 void
 gpy__stack_put(gpy_stack *s)
 {
     if (!s) {
-        return;
-    }
-    if (P.nfree >= POOL_MAX) {
-        if (s->base != s->map) {
-            P.guard_budget++;
-        }
-        munmap(s->map, s->maplen);
-        free(s);
         return;
     }
     uint64_t *c = canary_slot(s);
@@ -151,4 +155,26 @@ gpy__stack_put(gpy_stack *s)
     s->next_free = P.free;
     P.free = s;
     P.nfree++;
+}
+
+void
+gpy__stack_trim(void)
+{
+    /* The most recently freed stacks are the warmest: keep the head of the
+     * LIFO, release the tail. */
+    if (P.nfree <= POOL_KEEP) {
+        return;
+    }
+    gpy_stack *s = P.free;
+    for (int i = 1; i < POOL_KEEP; i++) {
+        s = s->next_free;
+    }
+    gpy_stack *rest = s->next_free;
+    s->next_free = NULL;
+    P.nfree = POOL_KEEP;
+    while (rest) {
+        gpy_stack *next = rest->next_free;
+        unmap(rest);
+        rest = next;
+    }
 }
