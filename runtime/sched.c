@@ -126,7 +126,11 @@ gpy_sched_init(void)
     if (S.inited) {
         return 0;
     }
-    S.loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    /* Not ev_default_loop: the default loop installs a SIGCHLD handler
+     * that reaps every child with waitpid(-1), stealing exit statuses from
+     * subprocess/os.waitpid (and hiding SIG_DFL from signal.getsignal).
+     * Child waits use pidfds instead. */
+    S.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     if (!S.loop) {
         return -ENOMEM;
     }
@@ -949,7 +953,7 @@ gpy_sched_after_fork(void)
     /* Watchers of the goroutines that did not survive are still started;
      * a fresh loop forgets them. */
     ev_loop_destroy(S.loop);
-    S.loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    S.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     if (!S.loop) {
         gpy__fatal("cannot re-create the event loop after fork");
     }
