@@ -38,6 +38,7 @@ typedef struct gpy_stack {
     char *map;          /* start of the mapping (guard page included) */
     size_t maplen;      /* length of the mapping */
     struct gpy_stack *next_free;  /* free-list link while pooled */
+    int dirty;          /* used since its deep pages were last released */
 } gpy_stack;
 
 /* gpy__stack_get returns a stack from the pool or a new mapping, NULL with

@@ -14,10 +14,10 @@
 /* Pooled stacks keep the pages their goroutine touched (a few KiB each);
  * the scheduler trims the pool down to POOL_KEEP when it goes idle. */
 #define POOL_KEEP 1024
-/* A stack whose canary this far below the top was overwritten went deep:
- * its dirty pages are returned to the kernel before it is pooled. */
-#define CANARY_DEPTH (64u << 10)
-#define CANARY 0x6770792d73746b21ull
+/* When the pool is trimmed, the pages of kept stacks deeper than this
+ * below the top go back to the kernel (a goroutine that recursed deep
+ * must not pin megabytes in the pool). */
+#define KEEP_DEPTH (64u << 10)
 
 static struct {
     size_t size;            /* usable bytes per stack */
@@ -25,6 +25,7 @@ static struct {
     long guard_budget;      /* guarded stacks we may still create */
     gpy_stack *free;        /* pooled stacks, LIFO */
     int nfree;
+    int changed;            /* stacks were pooled since the last trim */
 } P;
 
 static void
@@ -75,15 +76,6 @@ gpy__stack_size(void)
     return P.size;
 }
 
-static uint64_t *
-canary_slot(gpy_stack *s)
-{
-    if (s->size <= CANARY_DEPTH + 64) {
-        return NULL;
-    }
-    return (uint64_t *)(s->base + s->size - CANARY_DEPTH);
-}
-
 gpy_stack *
 gpy__stack_get(void)
 {
@@ -93,6 +85,7 @@ gpy__stack_get(void)
         P.free = s->next_free;
         P.nfree--;
         s->next_free = NULL;
+        s->dirty = 1;
         return s;
     }
     s = calloc(1, sizeof(*s));
@@ -121,10 +114,7 @@ gpy__stack_get(void)
         s->base = s->map;
     }
     s->size = s->maplen - (size_t)(s->base - s->map);
-    uint64_t *c = canary_slot(s);
-    if (c) {
-        *c = CANARY;
-    }
+    s->dirty = 1;
     return s;
 }
 
@@ -144,17 +134,10 @@ gpy__stack_put(gpy_stack *s)
     if (!s) {
         return;
     }
-    uint64_t *c = canary_slot(s);
-    if (c && *c != CANARY) {
-        /* Keep the top pages (the next goroutine touches them anyway) and
-         * drop the deep ones this goroutine dirtied. */
-        size_t keep = CANARY_DEPTH;
-        madvise(s->base, s->size - keep, MADV_DONTNEED);
-        *c = CANARY;
-    }
     s->next_free = P.free;
     P.free = s;
     P.nfree++;
+    P.changed = 1;
 }
 
 void
@@ -162,12 +145,25 @@ gpy__stack_trim(void)
 {
     /* The most recently freed stacks are the warmest: keep the head of the
      * LIFO, release the tail. */
-    if (P.nfree <= POOL_KEEP) {
+    if (!P.changed) {
         return;
     }
+    P.changed = 0;
     gpy_stack *s = P.free;
-    for (int i = 1; i < POOL_KEEP; i++) {
+    for (int i = 0; s && i < POOL_KEEP; i++) {
+        /* Keep the top pages (the next goroutine touches them anyway) and
+         * drop the deep ones a goroutine may have dirtied. */
+        if (s->dirty && s->size > KEEP_DEPTH) {
+            madvise(s->base, s->size - KEEP_DEPTH, MADV_DONTNEED);
+            s->dirty = 0;
+        }
+        if (i == POOL_KEEP - 1 || !s->next_free) {
+            break;
+        }
         s = s->next_free;
+    }
+    if (P.nfree <= POOL_KEEP || !s) {
+        return;
     }
     gpy_stack *rest = s->next_free;
     s->next_free = NULL;
