@@ -393,8 +393,24 @@ accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict alen, int flags)
 }
 
 /* connect has no per-call "don't block" either: on a blocking socket, set
- * O_NONBLOCK just around the real connect (nothing else runs on this
- * thread meanwhile) and park until the socket is writable. */
+ * O_NONBLOCK just around each real connect (nothing else runs on this
+ * thread meanwhile) and park until the socket is writable. The attempt is
+ * then finished by connect itself, not SO_ERROR, so the socket ends in
+ * the state a blocking connect leaves (a second connect after a refusal
+ * starts afresh, as in python3). */
+static int
+nb_connect(int fd, int fl, const struct sockaddr *addr, socklen_t alen)
+{
+    if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        return GPY_REAL(connect)(fd, addr, alen);
+    }
+    int r = GPY_REAL(connect)(fd, addr, alen);
+    int err = errno;
+    fcntl(fd, F_SETFL, fl);
+    errno = err;
+    return r;
+}
+
 static int
 coop_connect(int fd, const struct sockaddr *addr, socklen_t alen)
 {
@@ -403,18 +419,11 @@ coop_connect(int fd, const struct sockaddr *addr, socklen_t alen)
         return GPY_REAL(connect)(fd, addr, alen);
     }
     int64_t backoff = 1000000;
-    int r, err;
     for (;;) {
-        if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-            return GPY_REAL(connect)(fd, addr, alen);
-        }
-        r = GPY_REAL(connect)(fd, addr, alen);
-        err = errno;
-        fcntl(fd, F_SETFL, fl);
-        if (r == 0) {
+        if (nb_connect(fd, fl, addr, alen) == 0) {
             return 0;
         }
-        if (err == EAGAIN && addr && addr->sa_family == AF_UNIX) {
+        if (errno == EAGAIN && addr && addr->sa_family == AF_UNIX) {
             /* The listener's backlog is full; a blocking connect would
              * wait for room, which no fd event announces. */
             if (gpy_sleep_ns(backoff) == -EINTR) {
@@ -428,8 +437,7 @@ coop_connect(int fd, const struct sockaddr *addr, socklen_t alen)
         }
         break;
     }
-    if (err != EINPROGRESS) {
-        errno = err;
+    if (errno != EINPROGRESS) {
         return -1;
     }
     sockwait sw = {0, 0, -1};
@@ -447,19 +455,12 @@ coop_connect(int fd, const struct sockaddr *addr, socklen_t alen)
             errno = EINPROGRESS;
             return -1;
         }
-        if (gpy_patch_poll1(fd, POLLOUT) == 0) {
-            continue;
+        if (nb_connect(fd, fl, addr, alen) == 0 || errno == EISCONN) {
+            return 0;
         }
-        int soerr = 0;
-        socklen_t len = sizeof(soerr);
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) {
+        if (errno != EALREADY && errno != EINPROGRESS) {
             return -1;
         }
-        if (soerr) {
-            errno = soerr;
-            return -1;
-        }
-        return 0;
     }
 }
 
