@@ -766,14 +766,25 @@ class TestEncoding(CLITestCase):
             for opts, extra in (([], {"PYTHONUTF8": "0"}),
                                 (["-X", "utf8=0"], {}),
                                 (["-X", "utf8=0"], {"PYTHONUTF8": "1"}),
-                                (["-E"], {"PYTHONUTF8": "0"})):
+                                (["-X", "utf8=0", "-E"], {})):
                 e = dict(env, **extra)
                 with self.subTest(opts=opts, env=extra, lc=env.get("LC_ALL")):
                     dp, _ = self.enc_probe(opts, e)
-                    if not opts or opts[0] != "-E":
-                        self.assertIn("utf8_mode=0", dp["flags"])
-                    self.parity(["-c", "print('\u00e9')"] if not opts
-                                else opts + ["-c", "print('\u00e9')"], env=e)
+                    self.assertIn("utf8_mode=0", dp["flags"])
+                    self.parity(opts + ["-c", "print('\u00e9')"], env=e)
+
+    def test_utf8_env_ignored_with_E(self):
+        # -E ignores PYTHONUTF8=0: back to each interpreter's default, which
+        # for gpython is UTF-8 mode on whatever the locale
+        for lc in ("C", "C.UTF-8"):
+            with self.subTest(lc=lc):
+                env = base_env(LC_ALL=lc, PYTHONUTF8="0")
+                if lc == "C":
+                    self.enc_probe(["-E"], env)
+                self.gpython_only()
+                g = run(GPY, ["-E", "-c", "import sys; "
+                              "print(sys.flags.utf8_mode)"], env=env)
+                self.assertEqual((g.returncode, g.out), (0, "1\n"), g)
 
     def test_utf8_default_under_utf8_locale(self):
         # python3 leaves UTF-8 mode off under a UTF-8 locale; gpython turns
