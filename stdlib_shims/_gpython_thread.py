@@ -1,0 +1,249 @@
+"""_gpython_thread: `_thread` for goroutines — start_new_thread starts a
+goroutine, get_ident is the goroutine id, RLock keys on it. install() patches
+the `_thread` module (and `threading` if it is already imported); everything
+else (threading.Thread, Lock, Event, queue, importlib's module locks) follows.
+
+get_ident() is the goroutine id (1 for the main goroutine) on the scheduler
+thread and minus the kernel thread id on any other OS thread (started with
+gpython.start_os_thread, or by a C library): never 0 and never shared.
+get_native_id() is the goroutine id for a goroutine and the kernel thread id
+for another OS thread; it names a goroutine, not a kernel task: do not look
+it up in /proc/self/task.
+"""
+
+import sys
+import _thread
+import _gpython
+
+# The originals, for real OS threads (gpython.start_os_thread).
+os_start_new_thread = _thread.start_new_thread
+os_get_ident = _thread.get_ident
+os_get_native_id = _thread.get_native_id
+_os_RLock = _thread.RLock
+
+get_ident = _gpython.goid
+_allocate_lock = _thread.allocate_lock
+_spawn = _gpython.spawn
+
+# Threads started through start_new_thread and still running (_thread._count).
+_nthreads = 0
+_unraisable_args_type = None
+
+
+def get_native_id():
+    """get_native_id() -> int: the goroutine id (another OS thread: its
+    kernel thread id)."""
+    i = get_ident()
+    return i if i > 0 else -i
+
+
+def _count():
+    """_count() -> int: how many threads started by start_new_thread are
+    still running (goroutines started by go() are not counted)."""
+    return _nthreads
+
+
+def _unraisable_type():
+    # UnraisableHookArgs is not exposed: catch one instance of it.
+    global _unraisable_args_type
+    if _unraisable_args_type is None:
+        got = []
+        hook = sys.unraisablehook
+        sys.unraisablehook = lambda args: got.append(type(args))
+        try:
+            class _Raise:
+                def __del__(self):
+                    raise RuntimeError
+            _Raise()
+        finally:
+            sys.unraisablehook = hook
+        _unraisable_args_type = got[0]
+    return _unraisable_args_type
+
+
+def _report(exc, function):
+    # What CPython's thread_run does for an exception that escapes a
+    # _thread thread: report it through sys.unraisablehook and carry on.
+    try:
+        args = _unraisable_type()((type(exc), exc, exc.__traceback__,
+                                   "Exception ignored in thread started by",
+                                   function))
+        sys.unraisablehook(args)
+    except BaseException:
+        pass
+
+
+def _run(function, args, kwargs):
+    global _nthreads
+    try:
+        function(*args, **kwargs)
+    except SystemExit:
+        pass
+    except BaseException as e:
+        _report(e, function)
+    finally:
+        _nthreads -= 1
+
+
+def start_new_thread(function, args, kwargs=None):
+    """start_new_thread(function, args[, kwargs]) -> goroutine id
+
+    Start a goroutine running function(*args, **kwargs). An exception that
+    escapes it is reported through sys.unraisablehook (SystemExit ends the
+    thread silently), as for an OS thread in python3."""
+    if not callable(function):
+        raise TypeError("first arg must be callable")
+    if not isinstance(args, tuple):
+        raise TypeError("2nd arg must be a tuple")
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise TypeError("optional 3rd arg must be a dictionary")
+    sys.audit("_thread.start_new_thread", function, args, kwargs)
+    global _nthreads
+    _nthreads += 1
+    try:
+        return _spawn(_run, (function, args, kwargs or {}))
+    except BaseException:
+        _nthreads -= 1
+        raise
+
+
+class RLock:
+    """A reentrant lock owned by a goroutine: acquire it again from the same
+    goroutine without blocking, release it as many times. (CPython's C RLock
+    keys on the OS thread, which every goroutine shares.)"""
+
+    __slots__ = ("_block", "_owner", "_count", "__weakref__")
+
+    def __init__(self, *args, **kwargs):
+        self._block = _allocate_lock()
+        self._owner = None
+        self._count = 0
+
+    def __repr__(self):
+        return "<%s %s.%s object owner=%r count=%d at %s>" % (
+            "locked" if self._block.locked() else "unlocked",
+            self.__class__.__module__, self.__class__.__qualname__,
+            self._owner, self._count, hex(id(self)))
+
+    def acquire(self, blocking=True, timeout=-1):
+        """acquire(blocking=True, timeout=-1) -> bool: as threading.RLock."""
+        me = get_ident()
+        if self._owner == me:
+            self._count += 1
+            return True
+        rc = self._block.acquire(blocking, timeout)
+        if rc:
+            self._owner = me
+            self._count = 1
+        return rc
+
+    __enter__ = acquire
+
+    def release(self):
+        """release(): undo one acquire; the last one unlocks."""
+        if self._owner != get_ident():
+            raise RuntimeError("cannot release un-acquired lock")
+        self._count = count = self._count - 1
+        if not count:
+            self._owner = None
+            self._block.release()
+
+    def __exit__(self, t, v, tb):
+        self.release()
+
+    def _at_fork_reinit(self):
+        self._block._at_fork_reinit()
+        self._owner = None
+        self._count = 0
+
+    # Used by threading.Condition.
+
+    def _acquire_restore(self, state):
+        self._block.acquire()
+        self._count, self._owner = state
+
+    def _release_save(self):
+        if self._count == 0:
+            raise RuntimeError("cannot release un-acquired lock")
+        count = self._count
+        self._count = 0
+        owner = self._owner
+        self._owner = None
+        self._block.release()
+        return (count, owner)
+
+    def _is_owned(self):
+        return self._owner == get_ident()
+
+
+RLock.__module__ = "_thread"
+
+
+def interrupt_main(signum=None):
+    """interrupt_main(signum=SIGINT): simulate the arrival of signum in the
+    main goroutine, and wake it if it is parked."""
+    if signum is None:
+        _orig_interrupt_main()
+    else:
+        _orig_interrupt_main(signum)
+    # No real signal arrives, so nothing tells the scheduler.
+    _gpython._signal_arrived()
+
+
+_orig_interrupt_main = _thread.interrupt_main
+
+_PATCH = {
+    "start_new_thread": start_new_thread,
+    "start_new": start_new_thread,
+    "get_ident": get_ident,
+    "get_native_id": get_native_id,
+    "_count": _count,
+    "RLock": RLock,
+    "interrupt_main": interrupt_main,
+}
+
+installed = False
+
+
+def install():
+    """install() makes `_thread` (and an already imported `threading`)
+    start goroutines and key on goroutine ids. Idempotent."""
+    global installed
+    if installed:
+        return
+    old_ident = _thread.get_ident()
+    for name, value in _PATCH.items():
+        setattr(_thread, name, value)
+    installed = True
+    _rekey_module_locks(old_ident, get_ident())
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        _patch_threading(threading)
+
+
+def _rekey_module_locks(old, new):
+    # We run inside an import (ours, the launcher's): importlib holds module
+    # locks owned by the OS thread id, which must now read as ours.
+    bootstrap = sys.modules.get("_frozen_importlib")
+    locks = getattr(bootstrap, "_module_locks", {})
+    for ref in list(locks.values()):
+        lock = ref()
+        if lock is not None and getattr(lock, "owner", None) == old:
+            lock.owner = new
+
+
+def _patch_threading(threading):
+    # threading copied _thread's functions at import time.
+    old_ident = threading._main_thread._ident
+    threading._start_new_thread = start_new_thread
+    threading.get_ident = get_ident
+    threading.get_native_id = get_native_id
+    threading._CRLock = RLock
+    threading._active_limbo_lock = RLock()
+    main = threading._main_thread
+    with threading._active_limbo_lock:
+        if threading._active.get(old_ident) is main:
+            del threading._active[old_ident]
+        main._ident = get_ident()
+        main._native_id = get_native_id()
+        threading._active[main._ident] = main
