@@ -8,6 +8,7 @@ import contextvars
 import faulthandler
 import gc
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -1093,6 +1094,45 @@ class TestFatal(Case):
         """)
         self.assertEqual(rc, 1)
         self.assertTrue(err.endswith("KeyError: 'k'\n"), err)
+
+
+# ---------------------------------------------------------------------------
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        os.pardir, os.pardir, "examples")
+
+
+class TestExamples(Case):
+
+    def run_example(self, *args):
+        r = subprocess.run([sys.executable, os.path.join(EXAMPLES, args[0])]
+                           + list(args[1:]), capture_output=True, text=True,
+                           timeout=60)
+        return r.returncode, r.stdout, r.stderr
+
+    def test_sieve(self):
+        primes = [n for n in range(2, 3572)
+                  if all(n % d for d in range(2, int(n ** 0.5) + 1))]
+        rc, out, err = self.run_example("sieve.py", "500")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(out.split(), [str(p) for p in primes[:500]])
+
+    def test_pipeline(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            for i in range(30):
+                sub = os.path.join(d, "dir%d" % (i % 4))
+                os.makedirs(sub, exist_ok=True)
+                with open(os.path.join(sub, "f%d" % i), "wb") as f:
+                    f.write(b"x" * (i % 10) * 1000)   # 3 copies of each
+            rc, out, err = self.run_example("pipeline.py", d, "--workers",
+                                            "3")
+            self.assertEqual((rc, err), (0, ""))
+            lines = out.splitlines()
+            self.assertRegex(lines[0], r"^%s: 30 files, 135000 bytes, 20 "
+                             r"duplicate contents, 0 errors, 3 workers, "
+                             r"[0-9.]+s$" % re.escape(d))
+            self.assertEqual([ln.split()[0] for ln in lines[1:]],
+                             ["9000"] * 3 + ["8000"] * 2, out)
 
 
 if __name__ == "__main__":
