@@ -145,12 +145,12 @@ class TestGo(Case):
             time.sleep(delay)
             log.append(name)
         done = chan()
-        for name, delay in (("c", 0.15), ("a", 0.05), ("b", 0.1)):
+        for name, delay in (("c", 0.3), ("a", 0.1), ("b", 0.2)):
             go(lambda n=name, d=delay: (worker(n, d), done.send(n)))
         t0 = time.monotonic()
         self.gather(3, done)
-        # the sleeps overlapped: ~0.15 s in all, not 0.3
-        self.assertLess(time.monotonic() - t0, 0.28)
+        # the sleeps overlapped: ~0.3 s in all, not 0.6
+        self.assertLess(time.monotonic() - t0, 0.5)
         self.assertEqual(log, ["a", "b", "c"])
 
     def test_bad_arguments(self):
