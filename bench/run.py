@@ -166,10 +166,17 @@ def clean_env():
     return env
 
 
+# Python file names that differ from the benchmark's: a bench/py/select.py
+# would shadow the stdlib module for every program in bench/py/.
+PYFILE = {'select': 'select2'}
+
+
 def command(rt, prog, args, gpython):
     """argv and environment that run bench/py/<prog>.py (or its Go twin)."""
     env = clean_env()
     args = [str(a) for a in args]
+    if rt != 'go1' and rt != 'go':
+        prog = PYFILE.get(prog, prog)
     if rt == 'gpython':
         return [gpython, os.path.join(HERE, 'py', prog + '.py')] + args, env
     if rt in ('gevent', 'threads'):
@@ -241,22 +248,20 @@ class Server:
 
     def __init__(self, argv, env):
         self.argv = argv
+        # Files, not pipes: a server that writes a lot must never block on
+        # a pipe nobody drains.
+        self.outf = tempfile.TemporaryFile('w+')
         self.errf = tempfile.TemporaryFile('w+')
-        self.p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
-                                  stderr=self.errf, stdin=subprocess.DEVNULL,
-                                  text=True)
-        import selectors
-        sel = selectors.DefaultSelector()
-        sel.register(self.p.stdout, selectors.EVENT_READ)
-        line = ''
+        self.p = subprocess.Popen(argv, env=env, stdout=self.outf,
+                                  stderr=self.errf, stdin=subprocess.DEVNULL)
+        m = None
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if sel.select(timeout=0.5):
-                line = self.p.stdout.readline()
-                if line.startswith('READY') or not line:
-                    break
-        sel.close()
-        m = re.match(r'READY port=(\d+)', line)
+        while time.monotonic() < deadline and self.p.poll() is None:
+            self.outf.seek(0)
+            m = re.search(r'^READY port=(\d+)$', self.outf.read(), re.M)
+            if m:
+                break
+            time.sleep(0.02)
         if not m:
             self.stop()
             raise Failed(describe_failure('server did not start', argv,
@@ -280,7 +285,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
-        self.p.stdout.close()
+        self.outf.close()
         self.errf.close()
 
 

@@ -114,6 +114,13 @@ int gpy_g_interrupt(gpy_g *g);
  * Async-signal-safe: call it from the signal handler. */
 void gpy_sched_signal_arrived(void);
 
+/* gpy_sched_set_signal_hook registers fn, called on the scheduler thread
+ * (not in signal context, GIL released) whenever the scheduler takes note
+ * of gpy_sched_signal_arrived, just before it interrupts the main
+ * goroutine: patches/signal.c delivers there the Python-level handlers it
+ * held back while another goroutine was running. */
+void gpy_sched_set_signal_hook(void (*fn)(void));
+
 /* gpy_g_main returns the main goroutine. */
 gpy_g *gpy_g_main(void);
 

@@ -58,6 +58,7 @@ static struct {
 } S;
 
 static __thread int on_sched;
+static void (*signal_hook)(void);   /* gpy_sched_set_signal_hook */
 
 static void g_trampoline(void *arg);
 static int setup(gpy_g *g);
@@ -431,6 +432,9 @@ handle_signal_arrival(void)
         return;
     }
     S.signal_arrived = 0;
+    if (signal_hook) {
+        signal_hook();
+    }
     /* Python runs signal handlers in the main goroutine: interrupt its
      * wait and let it run first so the handler (KeyboardInterrupt) runs
      * promptly there. */
@@ -454,6 +458,12 @@ handle_signal_arrival(void)
     } else if (m->state == GPY_G_PARKED && !m->wait) {
         m->interrupted = 1;
     }
+}
+
+void
+gpy_sched_set_signal_hook(void (*fn)(void))
+{
+    signal_hook = fn;
 }
 
 void

@@ -1,5 +1,6 @@
-# select: one consumer selects over two unbuffered channels, each fed by its
-# own producer goroutine. usage: select.py [N]
+# select (file select2.py: a select.py would shadow the stdlib module):
+# one consumer selects over two unbuffered channels, each fed by its
+# own producer goroutine. usage: select2.py [N]
 #   -> RESULT ns_per_op=... (one op = one value received through select)
 import sys
 import time
