@@ -148,16 +148,27 @@ def build_go():
             sys.exit('bench: go build %s failed:\n%s' % (prog, r.stderr))
 
 
+def build_release():
+    bdir = os.path.join(ROOT, 'build-release')
+    for argv in (['cmake', '-S', ROOT, '-B', bdir, '-DCMAKE_BUILD_TYPE=Release'],
+                 ['cmake', '--build', bdir, '-j2', '--target', 'gpython']):
+        log('bench: ' + ' '.join(argv))
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit('bench: release build failed:\n%s%s' % (r.stdout[-3000:], r.stderr[-3000:]))
+
+
 def find_gpython(path):
     if path:
         if not os.access(path, os.X_OK):
             sys.exit('bench: --gpython %s is not executable' % path)
         return os.path.abspath(path)
-    for d in ('build-release', 'build'):
-        p = os.path.join(ROOT, d, 'gpython')
-        if os.access(p, os.X_OK):
-            return p
-    return None
+    found = [p for p in (os.path.join(ROOT, d, 'gpython') for d in ('build-release', 'build'))
+             if os.access(p, os.X_OK)]
+    if len(found) == 2 and os.path.getmtime(found[0]) < os.path.getmtime(found[1]):
+        log('bench: warning: %s is older than %s (use --build-release to refresh it)'
+            % tuple(os.path.relpath(p, ROOT) for p in found))
+    return found[0] if found else None
 
 
 def clean_env():
@@ -263,9 +274,10 @@ class Server:
                 break
             time.sleep(0.02)
         if not m:
+            err = self.stderr()
             self.stop()
             raise Failed(describe_failure('server did not start', argv,
-                                          self.p.returncode, '', self.stderr()))
+                                          self.p.returncode, '', err))
         self.port = int(m.group(1))
 
     def stderr(self):
@@ -698,10 +710,25 @@ def render(doc):
     return '\n'.join(lines)
 
 
+def update_readme(table, source):
+    path = os.path.join(HERE, 'README.md')
+    with open(path) as f:
+        text = f.read()
+    mark = '<!-- results -->'
+    if mark not in text:
+        sys.exit('bench: no %s marker in %s' % (mark, path))
+    table = table.replace('## Benchmark results', '### Benchmark results', 1)
+    text = text[:text.index(mark) + len(mark)] + '\n\n(from `%s`)\n\n%s\n' % (source, table)
+    with open(path, 'w') as f:
+        f.write(text)
+    log('bench: updated %s' % os.path.relpath(path, ROOT))
+
+
 # ---- main -----------------------------------------------------------------------
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(
+        description='Run the gpython benchmark suite (see bench/README.md).')
     ap.add_argument('--reps', type=int, default=5, help='interleaved repetitions (5)')
     ap.add_argument('--quick', action='store_true', help='1 repetition, shorter http runs')
     ap.add_argument('--bench', default=','.join(BENCHES),
@@ -709,6 +736,8 @@ def main():
     ap.add_argument('--runtime', default=','.join(RUNTIMES),
                     help='comma-separated runtimes among %s' % ','.join(RUNTIMES))
     ap.add_argument('--gpython', help='gpython binary (default: build-release/ or build/)')
+    ap.add_argument('--build-release', action='store_true',
+                    help='first (re)build build-release/gpython with CMAKE_BUILD_TYPE=Release')
     ap.add_argument('--timeout', type=int, default=120, help='seconds per run (120)')
     ap.add_argument('--min-time', type=float, default=0.3,
                     help='calibrate ns/op benchmarks to last at least this (0.3 s)')
@@ -722,13 +751,18 @@ def main():
                     help='park_max: kill a run whose RSS passes this fraction of MemAvailable')
     ap.add_argument('--no-save', action='store_true', help='do not write bench/results/')
     ap.add_argument('--render', metavar='JSON', help='only print the table of a saved run')
+    ap.add_argument('--update-readme', action='store_true',
+                    help='put the table into bench/README.md (after <!-- results -->)')
     o = ap.parse_args()
 
     if o.render:
         with open(o.render) as f:
             doc = json.load(f)
         summarize(doc['results'])
-        print(render(doc))
+        table = render(doc)
+        print(table)
+        if o.update_readme:
+            update_readme(table, os.path.relpath(os.path.abspath(o.render), ROOT))
         return
     if o.quick:
         o.reps = 1
@@ -743,6 +777,8 @@ def main():
         if r not in RUNTIMES:
             sys.exit('bench: unknown runtime %r (have: %s)' % (r, ', '.join(RUNTIMES)))
 
+    if o.build_release and 'gpython' in runtimes:
+        build_release()
     gpython = find_gpython(o.gpython) if 'gpython' in runtimes else None
     if 'gpython' in runtimes and not gpython:
         log('bench: no gpython at build-release/gpython or build/gpython; skipping it')
@@ -789,6 +825,8 @@ def main():
         with open(base + '.md', 'w') as f:
             f.write(table + '\n')
         log('bench: wrote %s.{md,json}' % os.path.relpath(base, ROOT))
+        if o.update_readme:
+            update_readme(table, os.path.relpath(base + '.json', ROOT))
 
 
 if __name__ == '__main__':
