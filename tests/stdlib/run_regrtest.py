@@ -1,0 +1,478 @@
+#!/usr/bin/python3
+"""Run CPython's regression tests under gpython and compare with python3.
+
+    run_regrtest.py --gpython build/gpython test_poll [test_select ...]
+    run_regrtest.py --make-baseline test_poll ...   # record python3's outcomes
+    run_regrtest.py --table RESULTS_DIR             # markdown table of results
+
+For every module, `<interp> regrtest_hook.py EVENTS -m test <module>` runs
+CPython's own regrtest (same runner, same order) and records each test case's
+outcome as it happens (pass/fail/error/skip/xfail/xpass), so a crash or a hang
+killed by the timeout still tells which tests ran and which one hung.
+
+The verdict: the module fails iff a test case that passed under python3 (the
+committed baseline tests/stdlib/baseline/<module>.json, or a live run with
+--live-baseline) does not pass under gpython (fails, errors, is skipped, or
+never ran), is not listed in expected_failures.txt, still fails when re-run
+alone under gpython, and passes when re-run alone under python3 right now
+(the last two weed out timing flakes on a loaded machine and environment
+differences since the baseline was recorded; both are reported).  A gpython
+run that times out or dies without finishing regrtest always fails.
+
+Must be run by /usr/bin/python3 (never the pyenv python3 first on PATH).
+"""
+import argparse
+import fnmatch
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HOOK = os.path.join(HERE, "regrtest_hook.py")
+BASELINE_DIR = os.path.join(HERE, "baseline")
+EXPECTED = os.path.join(HERE, "expected_failures.txt")
+PYTHON3 = "/usr/bin/python3"
+# Resources: everything but what needs the Internet or a display/sound card.
+USE = "all,-network,-urlfetch,-gui,-audio"
+# ... except modules that gate local-only tests behind "network".
+MODULE_USE = {
+    "test_socketserver": "all,-urlfetch,-gui,-audio",   # localhost servers
+}
+
+PASS = "pass"
+
+
+def short(tid):
+    return tid[5:] if tid.startswith("test.") else tid
+
+
+# ---------------------------------------------------------------- running
+
+class Run:
+    """The outcome of one regrtest process."""
+
+    def __init__(self):
+        self.cases = {}       # short id -> (status, msg)
+        self.fixtures = []    # (short id, status, msg): setUpClass errors...
+        self.started = None   # last test started without an end (crash/hang)
+        self.done = None      # regrtest's exit code, None if it never finished
+        self.rc = None        # process exit status (negative: signal)
+        self.timed_out = False
+        self.duration = 0.0
+        self.log = None
+        self.version = None
+
+    def counts(self):
+        c = {"ran": len(self.cases), "pass": 0, "fail": 0, "skip": 0, "xfail": 0}
+        for s, _ in self.cases.values():
+            if s == PASS:
+                c["pass"] += 1
+            elif s in ("skip",):
+                c["skip"] += 1
+            elif s in ("xfail",):
+                c["xfail"] += 1
+            else:
+                c["fail"] += 1          # fail, error, xpass
+        return c
+
+    def finished(self):
+        return self.done is not None and not self.timed_out
+
+    def brief(self):
+        c = self.counts()
+        s = "ran=%d pass=%d fail=%d skip=%d" % (c["ran"], c["pass"], c["fail"], c["skip"])
+        if not self.finished():
+            s += " [%s]" % self.death()
+        return s
+
+    def death(self):
+        if self.timed_out:
+            what = "TIMEOUT"
+        elif self.rc is not None and self.rc < 0:
+            what = "killed by %s" % signal.Signals(-self.rc).name
+        else:
+            what = "died (exit %s) before regrtest finished" % self.rc
+        if self.started:
+            what += " in " + self.started
+        return what
+
+
+def _child_setup():
+    # A runner started in the background of a non-interactive shell inherits
+    # SIGINT/SIGQUIT ignored; regrtest's signal tests need the defaults.
+    for s in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(s, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def run_module(interp, module, timeout, workdir, match=None, verbose=False,
+               extra_env=None, use=USE):
+    """Run regrtest on one module under interp; return a Run."""
+    r = Run()
+    os.makedirs(workdir, exist_ok=True)
+    tag = "%s.%s%s" % (module, os.path.basename(interp), ".rerun" if match else "")
+    events = os.path.join(workdir, tag + ".events")
+    r.log = os.path.join(workdir, tag + ".log")
+    if os.path.exists(events):
+        os.unlink(events)
+    cwd = tempfile.mkdtemp(prefix="gpy-regrtest-", dir=workdir)
+    # regrtest's own faulthandler timeout fires a bit before ours, so a hang
+    # dumps every thread's traceback into the log before we kill the group.
+    inner = max(30, int(timeout * 0.95) - 10)
+    cmd = [interp, HOOK, events, "--timeout", str(inner), "-u", use]
+    if verbose:
+        cmd.append("-v")
+    if match:
+        mf = os.path.join(workdir, tag + ".match")
+        with open(mf, "w") as f:
+            f.write("".join("test." + m + "\n" for m in match))
+        cmd += ["--matchfile", mf]
+    cmd.append(module)
+    env = dict(os.environ)
+    for k in ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONWARNINGS",
+              "PYENV_VERSION", "VIRTUAL_ENV"):
+        env.pop(k, None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if extra_env:
+        env.update(extra_env)
+    t0 = time.monotonic()
+    with open(r.log, "wb") as log:
+        log.write(("$ cd %s && %s\n" % (cwd, " ".join(cmd))).encode())
+        log.flush()
+        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True, preexec_fn=_child_setup)
+        try:
+            r.rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            r.timed_out = True
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            r.rc = p.wait()
+        # children the tests left behind
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    r.duration = time.monotonic() - t0
+    shutil.rmtree(cwd, ignore_errors=True)
+    parse_events(r, events)
+    return r
+
+
+def parse_events(r, path):
+    started = None
+    try:
+        f = open(path, encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return
+    with f:
+        for line in f:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            e = ev.get("e")
+            if e == "start":
+                started = short(ev["id"])
+            elif e == "end":
+                tid = short(ev["id"])
+                r.cases[tid] = (ev.get("s"), ev.get("msg"))
+                started = None
+            elif e == "fixture":
+                r.fixtures.append((short(ev["id"]), ev.get("s"), ev.get("msg")))
+            elif e == "begin":
+                r.version = ev.get("version")
+            elif e == "done":
+                r.done = ev.get("code")
+    r.started = started
+
+
+# ------------------------------------------------------------- baselines
+
+def baseline_path(module):
+    return os.path.join(BASELINE_DIR, module + ".json")
+
+
+def save_baseline(module, r, use):
+    c = r.counts()
+    data = {
+        "module": module,
+        "python": PYTHON3,
+        "version": r.version,
+        "use": use,
+        "recorded": time.strftime("%Y-%m-%d"),
+        "duration": round(r.duration, 1),
+        "finished": r.finished(),
+        "counts": c,
+        "cases": {k: s for k, (s, _) in sorted(r.cases.items())},
+    }
+    os.makedirs(BASELINE_DIR, exist_ok=True)
+    with open(baseline_path(module), "w") as f:
+        json.dump(data, f, indent=0, sort_keys=False)
+        f.write("\n")
+
+
+def load_baseline(module):
+    try:
+        with open(baseline_path(module)) as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return None
+    r = Run()
+    r.cases = {k: (s, None) for k, s in data["cases"].items()}
+    r.duration = data.get("duration", 0)
+    r.done = 0 if data.get("finished", True) else None
+    r.version = data.get("version")
+    return r
+
+
+# ------------------------------------------------------ expected failures
+
+def load_expected(path=EXPECTED):
+    """[(pattern, reason)] from `test_module.Class.test_name  # reason`."""
+    out = []
+    try:
+        f = open(path)
+    except FileNotFoundError:
+        return out
+    with f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            pat, _, reason = line.partition("#")
+            out.append((pat.strip(), reason.strip()))
+    return out
+
+
+def expected_reason(tid, expected):
+    for pat, reason in expected:
+        if fnmatch.fnmatchcase(tid, pat) or tid == pat:
+            return reason or "(no reason given)"
+    return None
+
+
+# ------------------------------------------------------------ comparison
+
+def first_line(msg, n=200):
+    if not msg:
+        return ""
+    lines = [l for l in msg.strip().splitlines() if l.strip()]
+    if not lines:
+        return ""
+    s = lines[-1].strip()
+    return s if len(s) <= n else s[:n] + "..."
+
+
+def explain_missing(tid, g):
+    """Why did tid not run under gpython?"""
+    for fid, s, msg in g.fixtures:
+        # "setUpClass (test_x.Cls)" / "setUpModule (test_x)"
+        inner = fid[fid.find("(") + 1:fid.rfind(")")] if "(" in fid else fid
+        inner = short(inner)
+        if tid.startswith(inner + "."):
+            return "%s %s: %s" % (fid, s, first_line(msg))
+    if not g.finished():
+        return "never ran: " + g.death()
+    return "never ran"
+
+
+def compare(module, base, g, expected):
+    """Return (regressions, expected_hits, fixed_expected) lists of
+    (tid, status, why)."""
+    regress, exp_hits, fixed = [], [], []
+    for tid, (bs, _) in sorted(base.cases.items()):
+        if bs != PASS:
+            continue
+        gs, msg = g.cases.get(tid, (None, None))
+        reason = expected_reason(tid, expected)
+        if gs == PASS:
+            if reason:
+                fixed.append((tid, gs, reason))
+            continue
+        if gs is None:
+            why = explain_missing(tid, g)
+            gs = "missing"
+        elif gs == "skip":
+            why = "skipped: " + first_line(msg)
+        else:
+            why = first_line(msg)
+        if reason:
+            exp_hits.append((tid, gs, reason))
+        else:
+            regress.append((tid, gs, why))
+    return regress, exp_hits, fixed
+
+
+# ------------------------------------------------------------------- main
+
+def do_module(args, module, expected):
+    wd = os.path.join(args.workdir, module)
+    if os.path.isdir(wd):
+        shutil.rmtree(wd, ignore_errors=True)
+    base = None if args.live_baseline else load_baseline(module)
+    if base is None:
+        base = run_module(PYTHON3, module, args.timeout, wd, use=args.use)
+        if args.live_baseline is False:
+            print("stdlib %s: no baseline (tests/stdlib/baseline/%s.json); "
+                  "ran python3 live" % (module, module), flush=True)
+    g = run_module(args.gpython, module, args.timeout, wd, use=args.use)
+    regress, exp_hits, fixed = compare(module, base, g, expected)
+
+    flaky, env = [], []
+    if regress and args.rerun and len(regress) <= args.rerun_max:
+        ids = [t for t, _, _ in regress]
+        rt = max(120, min(args.timeout, 60 + 20 * len(ids)))
+        g2 = run_module(args.gpython, module, rt, wd, match=ids, use=args.use)
+        still = [(t, s, w) for t, s, w in regress if g2.cases.get(t, (None,))[0] != PASS]
+        flaky = [(t, s, w) for t, s, w in regress if g2.cases.get(t, (None,))[0] == PASS]
+        if still:
+            p2 = run_module(PYTHON3, module, rt, wd, match=[t for t, _, _ in still],
+                            use=args.use)
+            env = [(t, s, w) for t, s, w in still if p2.cases.get(t, (None,))[0] != PASS]
+            still = [(t, s, w) for t, s, w in still if p2.cases.get(t, (None,))[0] == PASS]
+        regress = still
+
+    ok = not regress and g.finished()
+    bc = base.counts()
+    gc = g.counts()
+    res = {
+        "module": module,
+        "python3": bc, "python3_duration": round(base.duration, 1),
+        "gpython": gc, "gpython_duration": round(g.duration, 1),
+        "gpython_finished": g.finished(),
+        "gpython_death": None if g.finished() else g.death(),
+        "regressions": [list(x) for x in regress],
+        "expected": [list(x) for x in exp_hits],
+        "flaky": [list(x) for x in flaky],
+        "env": [list(x) for x in env],
+        "fixed_expected": [list(x) for x in fixed],
+        "ok": ok,
+        "log": g.log,
+    }
+    if args.results:
+        os.makedirs(args.results, exist_ok=True)
+        with open(os.path.join(args.results, module + ".json"), "w") as f:
+            json.dump(res, f, indent=1)
+            f.write("\n")
+
+    for tid, s, why in regress:
+        print("  REGRESSION %s: %s: %s" % (tid, s, why))
+    for tid, s, why in flaky:
+        print("  flaky (passed when re-run alone) %s: %s: %s" % (tid, s, why))
+    for tid, s, why in env:
+        print("  also fails under python3 now (not counted) %s: %s: %s" % (tid, s, why))
+    if args.show_expected:
+        for tid, s, why in exp_hits:
+            print("  expected failure %s: %s  # %s" % (tid, s, why))
+    for tid, s, why in fixed:
+        print("  NOTE: %s passes under gpython but is listed in expected_failures.txt" % tid)
+    if not g.finished():
+        print("  gpython run did not finish: %s; log: %s" % (g.death(), g.log))
+        tail(g.log)
+    print("stdlib %-26s python3: %s | gpython: %s | regressions=%d expected=%d "
+          "flaky=%d env=%d | %.0fs %s" % (
+              module, base.brief(), g.brief(), len(regress), len(exp_hits),
+              len(flaky), len(env), g.duration, "OK" if ok else "FAIL"),
+          flush=True)
+    return ok
+
+
+def tail(path, n=40):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()[-8000:].decode("utf-8", "replace")
+    except OSError:
+        return
+    for line in data.splitlines()[-n:]:
+        print("    | " + line)
+
+
+def make_baseline(args, module):
+    wd = os.path.join(args.workdir, module)
+    r = run_module(PYTHON3, module, args.timeout, wd, use=args.use)
+    save_baseline(module, r, args.use)
+    print("baseline %-26s python3: %s | %.0fs" % (module, r.brief(), r.duration),
+          flush=True)
+    return r.finished()
+
+
+def table(results_dir):
+    rows = []
+    for name in sorted(os.listdir(results_dir)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(results_dir, name)) as f:
+            rows.append(json.load(f))
+    print("| module | python3 ran / pass / fail / skip | gpython ran / pass / fail / skip "
+          "| regressions | expected failures | time py3 / gpy (s) |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        b, g = r["python3"], r["gpython"]
+        print("| %s | %d / %d / %d / %d | %d / %d / %d / %d%s | %d | %d | %.0f / %.0f |" % (
+            r["module"], b["ran"], b["pass"], b["fail"], b["skip"],
+            g["ran"], g["pass"], g["fail"], g["skip"],
+            "" if r["gpython_finished"] else " (did not finish)",
+            len(r["regressions"]), len(r["expected"]),
+            r["python3_duration"], r["gpython_duration"]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("modules", nargs="*")
+    ap.add_argument("--gpython", default=os.path.join(HERE, "..", "..", "build", "gpython"))
+    ap.add_argument("--timeout", type=float, default=900,
+                    help="per module and interpreter, seconds (default 900)")
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(),
+                                                      "gpy-stdlib-%d" % os.getuid()))
+    ap.add_argument("--use", default=None,
+                    help="regrtest -u resources (default %s)" % USE)
+    ap.add_argument("--results", help="write <module>.json results here")
+    ap.add_argument("--make-baseline", action="store_true",
+                    help="run under python3 and write baseline/<module>.json")
+    ap.add_argument("--live-baseline", action="store_true", default=None,
+                    help="run python3 now instead of using the committed baseline")
+    ap.add_argument("--no-rerun", dest="rerun", action="store_false",
+                    help="do not re-run regressions alone to weed out flakes")
+    ap.add_argument("--rerun-max", type=int, default=200)
+    ap.add_argument("--show-expected", action="store_true")
+    ap.add_argument("--table", metavar="RESULTS_DIR",
+                    help="print a markdown table of a results dir and exit")
+    args = ap.parse_args()
+    if args.table:
+        table(args.table)
+        return 0
+    if not args.modules:
+        ap.error("no modules")
+    if args.live_baseline is None:
+        args.live_baseline = False
+    args.gpython = os.path.abspath(args.gpython)
+    ok = True
+    default_use = args.use
+    args.use = None
+    if args.make_baseline:
+        for m in args.modules:
+            args.use = default_use or MODULE_USE.get(m, USE)
+            ok &= make_baseline(args, m)
+        return 0 if ok else 1
+    if not os.access(args.gpython, os.X_OK):
+        print("no gpython at %s" % args.gpython)
+        return 1
+    expected = load_expected()
+    for m in args.modules:
+        args.use = default_use or MODULE_USE.get(m, USE)
+        ok &= do_module(args, m, expected)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
