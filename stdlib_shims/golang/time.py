@@ -7,11 +7,14 @@ time.time()); durations are floats: second, minute, millisecond, ...
 - Timer / after / after_func: one event on .c (or a call) after dt.
 - Ticker / tick: events on .c every dt.
 
-Timers and tickers run in goroutines sleeping with time.sleep, which parks
-only the goroutine under gpython.
+Each armed timer and each ticker is a goroutine waiting for its time.
+stop() wakes that goroutine, which then ends: a stopped timer leaves nothing
+behind (in particular nothing that would keep gpython from reporting a
+deadlock).
 """
 
 import time as _time
+import _thread
 from golang import go, chan, select, default, nilchan, panic
 from golang.sync import Mutex
 
@@ -28,6 +31,31 @@ hour        = 60   * minute
 
 sleep = _time.sleep
 now   = _time.time
+
+
+class _Sleep(object):
+    """_Sleep is a sleep that another goroutine can cut short (once).
+
+    It waits on a held lock with a timeout: under gpython that parks only
+    the goroutine (a runtime timer), and release() wakes it at once."""
+
+    __slots__ = ('_lock',)
+
+    def __init__(self):
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+
+    def sleep(self, dt):    # -> woken early
+        deadline = _time.monotonic() + dt
+        while 1:
+            remaining = deadline - _time.monotonic()
+            if remaining <= 0:
+                return False
+            if self._lock.acquire(timeout=min(remaining, _thread.TIMEOUT_MAX)):
+                return True
+
+    def wake(self):
+        self._lock.release()
 
 
 def tick(dt):   # -> chan time
@@ -61,41 +89,45 @@ class Ticker(object):
         self.c = chan(1)
         self._mu = Mutex()
         self._ver = 0       # bumped by stop/reset: older tick loops quit
-        self._stopped = False
+        self._sleep = None  # the running tick loop's, None when stopped
         self._start(dt)
 
     def _start(self, dt):
         # self._mu held
         self._ver += 1
-        self._stopped = False
-        go(self._tick, dt, self._ver)
+        self._sleep = _Sleep()
+        go(self._tick, dt, self._ver, self._sleep)
+
+    def _halt(self):
+        # self._mu held
+        self._ver += 1
+        if self._sleep is not None:
+            self._sleep.wake()
+            self._sleep = None
+        while len(self.c) > 0:      # drop what was already queued
+            self.c.recv()
 
     def stop(self):
         """stop cancels the ticker. After it returns .c is empty and gets no
         more ticks."""
         with self._mu:
-            self._ver += 1
-            self._stopped = True
-            while len(self.c) > 0:      # drop what was already queued
-                self.c.recv()
+            self._halt()
 
     def reset(self, dt):
         """reset stops the ticker and restarts it with period dt."""
         if dt <= 0:
             panic("ticker: dt <= 0")
         with self._mu:
-            while len(self.c) > 0:
-                self.c.recv()
+            self._halt()
             self._start(dt)
 
-    def _tick(self, dt, ver):
+    def _tick(self, dt, ver, sleeper):
         # Tick at t0 + k*dt rather than sleeping dt after each tick, so
         # that the period does not drift.
-        tnext = now() + dt
+        tnext = _time.monotonic() + dt
         while 1:
-            delay = tnext - now()
-            if delay > 0:
-                sleep(delay)
+            if sleeper.sleep(tnext - _time.monotonic()):
+                return      # stopped or reset
             with self._mu:
                 if self._ver != ver:
                     return
@@ -103,7 +135,7 @@ class Ticker(object):
                 # race with it; drop the tick if the receiver is behind.
                 select(default, (self.c.send, now()))
             tnext += dt
-            t = now()
+            t = _time.monotonic()
             if tnext < t:       # fell behind (slow scheduling): skip ticks
                 tnext = t + dt - ((t - tnext) % dt)
 
@@ -120,6 +152,7 @@ class Timer(object):
         self._mu = Mutex()
         self._dt = None     # None: stopped or expired; float: armed
         self._ver = 0       # bumped by stop/reset: older firings are void
+        self._sleep = None  # the armed firing's
         self.reset(dt)
 
     def stop(self):     # -> canceled
@@ -135,6 +168,8 @@ class Timer(object):
             else:
                 self._dt = None
                 self._ver += 1
+                self._sleep.wake()
+                self._sleep = None
                 canceled = True
 
             while len(self.c) > 0:      # drop what _fire already queued
@@ -150,15 +185,17 @@ class Timer(object):
                 panic("Timer.reset: the timer is armed; must be stopped or expired")
             self._dt = dt
             self._ver += 1
-            go(self._fire, dt, self._ver)
+            self._sleep = _Sleep()
+            go(self._fire, dt, self._ver, self._sleep)
 
-    def _fire(self, dt, ver):
-        if dt > 0:
-            sleep(dt)
+    def _fire(self, dt, ver, sleeper):
+        if sleeper.sleep(dt):
+            return      # stopped
         with self._mu:
             if self._ver != ver:
                 return  # stopped or reset meanwhile
             self._dt = None
+            self._sleep = None
             if self._f is None:
                 # under _mu so that stop() seeing _dt=None knows there is no
                 # send in flight; never block on a full channel.

@@ -17,6 +17,22 @@ Y = True
 bg = context.background()
 
 
+def timing(f):
+    """timing marks a test whose checks depend on timers firing within about
+    one dt of their time: on a loaded machine a late wakeup can reorder
+    events, so a failure is retried (a real bug fails every attempt)."""
+    def _(self):
+        for attempt in range(3):
+            try:
+                return f(self)
+            except AssertionError:
+                if attempt == 2:
+                    raise
+    _.__name__ = f.__name__
+    _.__doc__ = f.__doc__
+    return _
+
+
 class TestContext(unittest.TestCase):
 
     def assertCtx(self, ctx, children, deadline=None, err=None, done=False):
@@ -131,6 +147,7 @@ class TestContext(unittest.TestCase):
         self.assertIs(ctx.done(), nilchan)
         self.assertIsNone(ctx.err())
 
+    @timing
     def test_deadline(self):
         assertCtx = self.assertCtx
         t0 = time.now()
