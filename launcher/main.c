@@ -6,6 +6,8 @@
 #include "gpy.h"
 #include "gpy_py.h"
 
+#include <ev.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +74,53 @@ install_shims(void)
     return 0;
 }
 
+/* utf8_explicit counts -V/--version in *nversion and tells whether the command line (-X utf8[=N]) or, unless
+ * -E/-I, the environment (PYTHONUTF8) chooses the UTF-8 mode; then CPython
+ * decides as python3 would. Only the interpreter's own options are looked
+ * at: they end at the script, -c/-m's argument, '-' or '--'. */
+static int
+utf8_explicit(int argc, char **argv, int *nversion)
+{
+    int ignore_env = 0, chosen = 0;
+    *nversion = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == 0 || strcmp(a, "--") == 0) {
+            break;
+        }
+        if (a[1] == '-') {
+            if (strcmp(a, "--check-hash-based-pycs") == 0) {
+                i++;
+            } else if (strcmp(a, "--version") == 0) {
+                ++*nversion;
+            }
+            continue;
+        }
+        for (const char *p = a + 1; *p; p++) {
+            if (*p == 'V') {
+                ++*nversion;
+            } else if (*p == 'E' || *p == 'I') {
+                ignore_env = 1;
+            } else if (*p == 'c' || *p == 'm') {
+                goto done;
+            } else if (*p == 'X' || *p == 'W') {
+                const char *arg = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : "");
+                if (*p == 'X' && strncmp(arg, "utf8", 4) == 0 &&
+                    (arg[4] == 0 || arg[4] == '=')) {
+                    chosen = 1;
+                }
+                break;
+            }
+        }
+    }
+done:
+    if (chosen) {
+        return 1;
+    }
+    const char *env = getenv("PYTHONUTF8");
+    return !ignore_env && env && *env;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -87,11 +136,21 @@ main(int argc, char **argv)
         return 1;
     }
 
-    /* UTF-8 mode whatever the locale; -X utf8=0 and PYTHONUTF8=0 still win
-     * because CPython parses them over this default. */
+    /* UTF-8 mode whatever the locale, unless the user chose with -X utf8=N
+     * or PYTHONUTF8 (CPython lets an explicit preconfig value win over
+     * both, so only set it when they are silent). */
     PyPreConfig preconfig;
     PyPreConfig_InitPythonConfig(&preconfig);
-    preconfig.utf8_mode = 1;
+    int nversion;
+    if (!utf8_explicit(argc, argv, &nversion)) {
+        preconfig.utf8_mode = 1;
+    }
+    if (nversion >= 2) {
+        /* python3's -VV line, then ours. */
+        printf("Python %s\ngpython %s [libev %d.%d]\n", Py_GetVersion(),
+               GPY_VERSION, ev_version_major(), ev_version_minor());
+        return 0;
+    }
     PyStatus status = Py_PreInitializeFromBytesArgs(&preconfig, argc, argv);
     if (PyStatus_Exception(status)) {
         return exit_status(status);

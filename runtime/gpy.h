@@ -121,6 +121,22 @@ void gpy_sched_signal_arrived(void);
  * held back while another goroutine was running. */
 void gpy_sched_set_signal_hook(void (*fn)(void));
 
+/* gpy_sched_switches counts context switches; gpy_sched_others_waiting
+ * tells whether other goroutines are runnable or waiting on timers/fds.
+ * Both may be read from any thread (racily: for the preemption monitor). */
+unsigned long gpy_sched_switches(void);
+int gpy_sched_others_waiting(void);
+
+/* gpy_sched_running_user returns the user pointer of the goroutine the
+ * scheduler thread runs (racy; the caller must know it is stable, e.g. by
+ * holding the lock the binding parks without: the GIL). */
+void *gpy_sched_running_user(void);
+
+/* gpy_sched_own_thread(+1/-1) declares a runtime helper thread (the
+ * preemption monitor) that never wakes goroutines by itself, so deadlock
+ * detection does not wait for it. */
+void gpy_sched_own_thread(int delta);
+
 /* gpy_g_main returns the main goroutine. */
 gpy_g *gpy_g_main(void);
 

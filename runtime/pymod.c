@@ -14,7 +14,9 @@
 #include "gpy_py.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -256,6 +258,142 @@ ts_pool_forget(void)
     ts_pool_n = 0;
 }
 
+/* ---- preemption ---- */
+
+/* A goroutine that computes without blocking would starve the others and
+ * I/O. The monitor thread notices when no switch happened for a time slice
+ * while others wait, and asks the interpreter (a pending call, run at the
+ * next bytecode boundary on the scheduler thread) to yield. */
+#define SLICE_US 10000
+
+static int sysmon_started;
+
+/* The monitor cannot switch goroutines itself (it is another OS thread),
+ * and a pending call cannot either (CPython signals those only from the
+ * main thread, and runs no other until one returns). So the monitor takes
+ * the GIL -- which makes the running goroutine drop it at its next
+ * bytecode boundary -- and arms a one-shot trace function on that
+ * goroutine's thread state; the trace function yields at the next line
+ * event and puts back whatever tracer the goroutine had. The saved tracer
+ * travels in the trace object, so it is per goroutine. */
+typedef struct {
+    PyObject_HEAD
+    Py_tracefunc func;      /* the goroutine's own tracer, if any */
+    PyObject *obj;
+} SavedTrace;
+
+static PyTypeObject *saved_trace_type;
+
+static void
+saved_trace_dealloc(SavedTrace *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    Py_XDECREF(self->obj);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot saved_trace_slots[] = {
+    {Py_tp_dealloc, saved_trace_dealloc},
+    {0, NULL},
+};
+
+static PyType_Spec saved_trace_spec = {
+    "_gpython._Preempt", sizeof(SavedTrace), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, saved_trace_slots,
+};
+
+static int
+preempt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    SavedTrace *st = (SavedTrace *)obj;
+    Py_INCREF(st);
+    PyEval_SetTrace(st->func, st->obj);
+    Py_DECREF(st);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+    }
+    if (gpy_sched_active()) {
+        Py_BEGIN_ALLOW_THREADS
+        gpy_yield();
+        Py_END_ALLOW_THREADS
+    }
+    /* Forward the event to the goroutine's own tracer. */
+    PyThreadState *ts = PyThreadState_Get();
+    if (ts->c_tracefunc && ts->c_tracefunc != preempt_trace) {
+        return ts->c_tracefunc(ts->c_traceobj, frame, what, arg);
+    }
+    return 0;
+}
+
+/* arm_preempt installs the one-shot tracer on ts; GIL held. */
+static void
+arm_preempt(PyThreadState *ts)
+{
+    if (!saved_trace_type || ts->c_tracefunc == preempt_trace) {
+        return;
+    }
+    SavedTrace *st = PyObject_New(SavedTrace, saved_trace_type);
+    if (!st) {
+        PyErr_Clear();
+        return;
+    }
+    st->func = ts->c_tracefunc;
+    st->obj = ts->c_traceobj;
+    Py_XINCREF(st->obj);
+    if (_PyEval_SetTrace(ts, preempt_trace, (PyObject *)st) < 0) {
+        PyErr_Clear();
+    }
+    Py_DECREF(st);
+}
+
+static void *
+sysmon(void *unused)
+{
+    (void)unused;
+    unsigned long last = gpy_sched_switches();
+    for (;;) {
+        struct timespec ts = {0, SLICE_US * 1000};
+        nanosleep(&ts, NULL);
+        unsigned long now = gpy_sched_switches();
+        if (now != last || !gpy_sched_others_waiting()) {
+            last = now;
+            continue;
+        }
+        PyGILState_STATE st = PyGILState_Ensure();
+        /* With the GIL the scheduler thread is stopped: either in the
+         * middle of the hogging goroutine (which waits for the GIL) or
+         * idle. */
+        if (gpy_sched_switches() == last) {
+            PyThreadState *ts = gpy_sched_running_user();
+            if (ts) {
+                arm_preempt(ts);
+            }
+        }
+        PyGILState_Release(st);
+        last = gpy_sched_switches();
+    }
+    return NULL;
+}
+
+static void
+sysmon_start(void)
+{
+    if (sysmon_started) {
+        return;
+    }
+    sysmon_started = 1;
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 << 10);
+    if (pthread_create(&t, &attr, sysmon, NULL) == 0) {
+        gpy_sched_own_thread(1);
+    }
+    pthread_attr_destroy(&attr);
+}
+
 /* spawn starts f(*args, **kw) in a new goroutine; returns its id or 0
  * with an exception set. */
 static uint64_t
@@ -283,6 +421,9 @@ spawn(PyObject *f, PyObject *args, PyObject *kw)
     s->f = f;
     s->args = args;
     s->kw = kw;
+    if (!sysmon_started && gpy_g_current()) {
+        sysmon_start();
+    }
     gpy_g *g = gpy_go(g_main, s, s->ts);
     if (!g) {
         int e = errno;
@@ -411,8 +552,10 @@ gpython_after_fork(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    /* The child's CPython deleted every other thread state. */
+    /* The child's CPython deleted every other thread state; the monitor
+     * thread did not survive the fork. */
     ts_pool_forget();
+    sysmon_started = 0;
     gpy_sched_after_fork();
     Py_RETURN_NONE;
 }
@@ -987,6 +1130,10 @@ PyInit__gpython(void)
         }
         nilchan_obj = (PyObject *)chan_alloc(chan_type, NULL);
         if (!nilchan_obj) {
+            goto fail;
+        }
+        saved_trace_type = (PyTypeObject *)PyType_FromSpec(&saved_trace_spec);
+        if (!saved_trace_type) {
             goto fail;
         }
         panic_error = PyErr_NewExceptionWithDoc(

@@ -43,6 +43,8 @@ static struct {
     size_t count;
     uint64_t next_id;
     unsigned tick;
+    unsigned long nswitch;      /* context switches so far (read by sysmon) */
+    int nown;                   /* runtime helper threads (never wake anyone) */
     long nwatchers;             /* started timers and io watchers: a sleeper
                                    or fd waiter can still wake up */
     gpy_hooks hooks;
@@ -351,6 +353,7 @@ drain_remote(void)
 static void
 switch_to(gpy_g *self, gpy_g *next)
 {
+    __atomic_store_n(&S.nswitch, S.nswitch + 1, __ATOMIC_RELAXED);
     S.cur = next;
     next->state = GPY_G_RUNNING;
     if (S.hooks.switch_in) {
@@ -407,13 +410,14 @@ other_threads_exist(void)
             }
         }
     }
-    return threads - gpy__offload_threads() > 1;
+    return threads - gpy__offload_threads() -
+               __atomic_load_n(&S.nown, __ATOMIC_RELAXED) > 1;
 }
 
 static int
 deadlocked(void)
 {
-    if (S.runq_head || S.remote_head || S.signal_arrived) {
+    if (S.runq_head || S.signal_arrived) {
         return 0;
     }
     if (S.nwatchers > 0 || ev_pending_count(S.loop) > 0) {
@@ -422,7 +426,15 @@ deadlocked(void)
     if (gpy_offload_pending() > 0) {
         return 0;
     }
-    return !other_threads_exist();
+    if (other_threads_exist()) {
+        return 0;
+    }
+    /* Only now look at the remote queue, under its lock: a thread that
+     * woke us just before exiting has pushed its wakeup by then. */
+    gpy__lock();
+    int remote = S.remote_head != NULL;
+    gpy__unlock();
+    return !remote;
 }
 
 static void
@@ -458,6 +470,36 @@ handle_signal_arrival(void)
     } else if (m->state == GPY_G_PARKED && !m->wait) {
         m->interrupted = 1;
     }
+}
+
+unsigned long
+gpy_sched_switches(void)
+{
+    return __atomic_load_n(&S.nswitch, __ATOMIC_RELAXED);
+}
+
+int
+gpy_sched_others_waiting(void)
+{
+    /* Read racily from another thread: a heuristic, never trusted. */
+    if (__atomic_load_n(&S.shutdown, __ATOMIC_RELAXED)) {
+        return 0;
+    }
+    return __atomic_load_n(&S.runq_head, __ATOMIC_RELAXED) != NULL ||
+           __atomic_load_n(&S.nwatchers, __ATOMIC_RELAXED) > 0;
+}
+
+void *
+gpy_sched_running_user(void)
+{
+    gpy_g *g = __atomic_load_n(&S.cur, __ATOMIC_ACQUIRE);
+    return g ? __atomic_load_n(&g->user, __ATOMIC_RELAXED) : NULL;
+}
+
+void
+gpy_sched_own_thread(int delta)
+{
+    __atomic_add_fetch(&S.nown, delta, __ATOMIC_RELAXED);
 }
 
 void
@@ -982,6 +1024,7 @@ gpy_sched_after_fork(void)
     S.all = NULL;
     S.count = 1;
     S.nwatchers = 0;
+    S.nown = 0;
     if (self != &S.main_g) {
         S.all = self;
         self->all_prev = self->all_next = NULL;
