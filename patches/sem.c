@@ -79,12 +79,30 @@ unfile_waiter(semwait *n)
     pthread_mutex_unlock(&T.mu);
 }
 
+/* A process-shared semaphore (multiprocessing's SemLock, sem_open) may
+ * be posted by another process, which cannot wake our waiters: poll it
+ * with a growing sleep instead (filed waiters still wake at once on a post
+ * from this process). glibc's 64-bit sem_t is {u64 value; int private;
+ * ...}: private is 0 (LLL_PRIVATE) for a process-private semaphore and
+ * FUTEX_PRIVATE_FLAG (128, LLL_SHARED: it is xor-ed into the futex op)
+ * for a shared one, sem_open's included. */
+#define SHARED_POLL_MIN_NS 1000000LL
+#define SHARED_POLL_MAX_NS 50000000LL
+
+static int
+sem_is_shared(sem_t *s)
+{
+    return ((const int *)(const void *)s)[2] != 0;
+}
+
 /* sem_park waits for a token of s until the CLOCK_MONOTONIC deadline (-1:
  * none). Returns 0 with the token taken, or -1 with errno ETIMEDOUT,
  * EINTR or EINVAL, like sem_timedwait. */
 static int
 sem_park(sem_t *s, int64_t deadline)
 {
+    int shared = sem_is_shared(s);
+    int64_t step = SHARED_POLL_MIN_NS;
     for (;;) {
         if (sem_trywait(s) == 0) {
             return 0;
@@ -100,11 +118,24 @@ sem_park(sem_t *s, int64_t deadline)
             unfile_waiter(&n);
             return 0;
         }
-        int r = gpy_park_wait(&n.w, deadline);
+        int64_t until = deadline;
+        if (shared) {
+            int64_t poll = gpy_now_ns() + step;
+            if (until < 0 || poll < until) {
+                until = poll;
+            }
+            if (step < SHARED_POLL_MAX_NS) {
+                step *= 2;
+            }
+        }
+        int r = gpy_park_wait(&n.w, until);
         unfile_waiter(&n);
         if (r == -EINTR) {
             errno = EINTR;
             return -1;
+        }
+        if (r == -ETIMEDOUT && until != deadline) {
+            continue;   /* a shared semaphore's poll interval: look again */
         }
         if (r == -ETIMEDOUT) {
             if (sem_trywait(s) == 0) {

@@ -26,6 +26,9 @@ typedef struct handler {
 static handler table[NSIG][2];
 static int cur[NSIG];
 static int table_lock;      /* writers' spinlock, taken with signals blocked */
+/* The process the table belongs to. A vfork child (subprocess resets the
+ * handlers there before exec) shares our memory and must not touch it. */
+static pid_t table_pid;
 static sigset_t sigintr;    /* siginterrupt(sig, 1) was called (as glibc's) */
 
 /* Python-level handlers held back because a goroutine other than main was
@@ -49,6 +52,12 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void deliver_deferred(void);
 
 static void
+forked_child(void)
+{
+    table_pid = getpid();
+}
+
+static void
 resolve(void)
 {
     *(void **)&R.sigaction = dlsym(RTLD_NEXT, "sigaction");
@@ -61,6 +70,8 @@ resolve(void)
     if (py && dladdr(py, &info)) {
         R.libpython = info.dli_fbase;
     }
+    table_pid = getpid();
+    pthread_atfork(NULL, NULL, forked_child);
     gpy_sched_set_signal_hook(deliver_deferred);
 }
 
@@ -186,6 +197,10 @@ sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
 {
     RESOLVE();
     if (!wrappable(sig)) {
+        return R.sigaction(sig, act, oldact);
+    }
+    if (act && getpid() != table_pid) {
+        /* A vfork child (which exec()s soon): leave the parent's table. */
         return R.sigaction(sig, act, oldact);
     }
     sigset_t saved;
