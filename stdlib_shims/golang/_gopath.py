@@ -6,10 +6,11 @@ imports lab.nexedi.com/kirr/go123/xnet/lonet.py, or .../lonet/__init__.py,
 from src/ of the first $GOPATH entry (default ~/go) that has it.
 """
 
-import os, sys, threading
+import os, sys
 import importlib.util
 
-_lock = threading.RLock()
+_lock = None    # threading.RLock, made on first use: `import golang` must not
+                # pull threading in before gpython has set up its goroutine shims
 
 
 def _gopathv():
@@ -21,6 +22,10 @@ def _gopathv():
 
 def gimport(name):
     """gimport imports the python module or package at name under $GOPATH/src."""
+    global _lock
+    if _lock is None:
+        import threading
+        _lock = threading.RLock()
     with _lock:
         return _gimport(name)
 
