@@ -477,6 +477,28 @@ class TestDefer(unittest.TestCase):
         go(worker)
         self.assertEqual(res.recv(), ('recovered', 'in goroutine'))
 
+    def test_leaked_goroutines_do_not_block_exit(self):
+        # as in Go (and pygolang's goleaked test): the program ends when
+        # main returns, whatever other goroutines are doing
+        prog = textwrap.dedent("""\
+            import time
+            from golang import go, chan
+            def blocked():
+                chan().recv()
+            def sleeping():
+                time.sleep(3600)
+            for _ in range(3):
+                go(blocked)
+                go(sleeping)
+            time.sleep(0.05)
+            print("main done")
+        """)
+        t0 = time.monotonic()
+        p = subprocess.run([sys.executable, '-c', prog], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout), (0, "main done\n"), p.stderr)
+        self.assertLess(time.monotonic() - t0, 30)
+
     def test_goroutine_panic_kills_process(self):
         # Go's rule: a panic escaping a goroutine ends the program (status 2)
         prog = textwrap.dedent("""\
