@@ -30,9 +30,38 @@ def _runtime():
 
 runtime = _runtime()
 
+
+class _ExitWhenDone:
+    """Kept only in the forking goroutine's thread-local storage, which its
+    thread state drops when the goroutine ends."""
+
+    def __del__(self):
+        # A child forked by a goroutine other than main has no main
+        # goroutine: its only goroutine returning ends it, as python3's
+        # child ends when its only thread does (status 0, no atexit).
+        for f in (sys.stdout, sys.stderr):
+            try:
+                f.flush()
+            except BaseException:
+                pass
+        os._exit(0)
+
+
+_child_local = None
+
+
+def _after_fork_child():
+    global _child_local
+    _gpython._after_fork()
+    if _gpython.goid() != 1:
+        import _thread
+        _child_local = _thread._local()
+        _child_local.exit_when_done = _ExitWhenDone()
+
+
 # First of the after-fork handlers, so that the others (threading's, the
 # program's) already find a working scheduler in the child.
-os.register_at_fork(after_in_child=_gpython._after_fork)
+os.register_at_fork(after_in_child=_after_fork_child)
 
 if runtime == "goroutines":
     import _gpython_thread
