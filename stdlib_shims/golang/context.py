@@ -12,26 +12,48 @@ key -> value pairs across goroutines:
 
 Contexts have .done() (a channel closed on cancellation), .err() (None, or
 canceled / deadlineExceeded), .deadline() (time.now()-based float or None)
-and .value(key) (keys compared by identity, as in pygolang).
+and .value(key) (None when there is no such key).
 """
 
 from golang import go, chan, select, default, nilchan
-from golang import time
+from golang import time, errors
 from golang.sync import Mutex
 
-__all__ = ['background', 'canceled', 'deadlineExceeded', 'with_cancel',
-           'with_value', 'with_deadline', 'with_timeout', 'merge']
+__all__ = ['Context', 'background', 'canceled', 'deadlineExceeded',
+           'with_cancel', 'with_value', 'with_deadline', 'with_timeout',
+           'merge']
 
 
 # canceled is the error Context.err returns when the context is canceled.
-canceled = RuntimeError("context canceled")
+canceled = errors.New("context canceled")
 
 # deadlineExceeded is the error Context.err returns when time passes the
 # context's deadline.
-deadlineExceeded = RuntimeError("deadline exceeded")
+deadlineExceeded = errors.New("deadline exceeded")
 
 
-class _Background(object):
+class Context(object):
+    """Context is what every context provides. Other implementations may
+    be used as parents; they need not derive from this class."""
+
+    def deadline(ctx):  # -> float | None
+        """deadline returns the time when the context gets canceled, or None."""
+        raise NotImplementedError()
+
+    def done(ctx):      # -> chan
+        """done returns a channel that is closed when the context is canceled."""
+        raise NotImplementedError()
+
+    def err(ctx):       # -> error | None
+        """err returns None while done is open, then why it was closed."""
+        raise NotImplementedError()
+
+    def value(ctx, key):
+        """value returns the value associated with key, or None."""
+        raise NotImplementedError()
+
+
+class _Background(Context):
     """_Background is the root context: never canceled, no deadline, no
     values."""
 
@@ -121,7 +143,7 @@ def _ready(ch):
     return False
 
 
-class _BaseCtx(object):
+class _BaseCtx(Context):
     """_BaseCtx is a context with parents: it is canceled with the error of
     the first parent that gets canceled, or by its own _cancel.
 
@@ -236,7 +258,8 @@ class _ValueCtx(_BaseCtx):
         _BaseCtx.__init__(ctx, None, parent)
 
     def value(ctx, key):
-        if ctx._key is key:
+        k = ctx._key
+        if k is key or (type(k) is type(key) and k == key):
             return ctx._value
         return _BaseCtx.value(ctx, key)
 

@@ -138,7 +138,7 @@ class TestContext(unittest.TestCase):
         self.assertIs(res.recv(), C)
         self.assertIs(res.recv(), C)
 
-    def test_value_identity(self):
+    def test_value_keys(self):
         k1 = object()
         k2 = object()
         ctx = context.with_value(bg, k1, "v1")
@@ -146,6 +146,28 @@ class TestContext(unittest.TestCase):
         self.assertIsNone(ctx.value(k2))
         self.assertIs(ctx.done(), nilchan)
         self.assertIsNone(ctx.err())
+        # keys compare as in Go: equal values of the same type
+        ctx = context.with_value(ctx, "key-%d" % 1, "v2")
+        self.assertEqual(ctx.value("key-" + "1"), "v2")
+        ctx = context.with_value(ctx, 1, "int")
+        self.assertIsNone(ctx.value(1.0))
+        self.assertIsNone(ctx.value(True))
+        self.assertEqual(ctx.value(1), "int")
+        self.assertEqual(ctx.value(k1), "v1")
+        ctx = context.with_value(ctx, [1], "unhashable ok")
+        self.assertEqual(ctx.value([1]), "unhashable ok")
+
+    def test_errors(self):
+        from golang import error, errors, fmt
+        self.assertIsInstance(C, error)
+        self.assertIsInstance(D, error)
+        self.assertTrue(errors.Is(fmt.Errorf("op: %w", C), C))
+        self.assertFalse(errors.Is(fmt.Errorf("op: %w", C), D))
+        self.assertIsInstance(bg, context.Context)
+        ctx, cancel = context.with_cancel(bg)
+        self.assertIsInstance(ctx, context.Context)
+        self.assertIsInstance(context.with_value(ctx, 1, 2), context.Context)
+        cancel()
 
     @timing
     def test_deadline(self):
