@@ -7,7 +7,6 @@ from src/ of the first $GOPATH entry (default ~/go) that has it.
 """
 
 import os, sys
-import importlib.util
 
 _lock = None    # threading.RLock, made on first use: `import golang` must not
                 # pull threading in before gpython has set up its goroutine shims
@@ -31,6 +30,8 @@ def gimport(name):
 
 
 def _gimport(name):
+    import importlib.util
+
     # The module is registered in sys.modules under golang._gopath with the
     # dots of the path turned into '_', so that Python does not look for
     # parent packages like 'lab.nexedi'.
