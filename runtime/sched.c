@@ -485,8 +485,12 @@ gpy_sched_others_waiting(void)
     if (__atomic_load_n(&S.shutdown, __ATOMIC_RELAXED)) {
         return 0;
     }
+    /* A signal that arrived while a goroutine computes must reach the
+     * main goroutine (patches/signal.c holds Python's handlers back until
+     * the scheduler runs): the hog has to yield even if nobody else waits. */
     return __atomic_load_n(&S.runq_head, __ATOMIC_RELAXED) != NULL ||
-           __atomic_load_n(&S.nwatchers, __ATOMIC_RELAXED) > 0;
+           __atomic_load_n(&S.nwatchers, __ATOMIC_RELAXED) > 0 ||
+           S.signal_arrived;
 }
 
 void *
