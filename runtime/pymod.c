@@ -560,18 +560,6 @@ gpython_after_fork(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* _signal_arrived: for _thread.interrupt_main (stdlib_shims), which trips
- * a Python signal handler without a real signal: wake the main goroutine
- * as the signal wrapper (patches/signal.c) would. */
-static PyObject *
-gpython_signal_arrived(PyObject *self, PyObject *unused)
-{
-    (void)self;
-    (void)unused;
-    gpy_sched_signal_arrived();
-    Py_RETURN_NONE;
-}
-
 /* ---- channels ---- */
 
 static PyObject *
@@ -1096,8 +1084,6 @@ static PyMethodDef gpython_methods[] = {
      "stop scheduling other goroutines (interpreter exit)."},
     {"_after_fork", gpython_after_fork, METH_NOARGS,
      "re-initialise the scheduler in a forked child."},
-    {"_signal_arrived", gpython_signal_arrived, METH_NOARGS,
-     "wake the main goroutine to run pending signal handlers."},
     {NULL, NULL, 0, NULL},
 };
 

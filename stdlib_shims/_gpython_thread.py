@@ -19,6 +19,7 @@ import _gpython
 os_start_new_thread = _thread.start_new_thread
 os_get_ident = _thread.get_ident
 os_get_native_id = _thread.get_native_id
+_sched_thread = os_get_ident()     # imported by _gpython_init, on it
 _os_RLock = _thread.RLock
 
 get_ident = _gpython.goid
@@ -181,13 +182,18 @@ RLock.__module__ = "_thread"
 
 def interrupt_main(signum=None):
     """interrupt_main(signum=SIGINT): simulate the arrival of signum in the
-    main goroutine, and wake it if it is parked."""
+    main goroutine (ignored if Python does not handle signum)."""
+    import signal
     if signum is None:
-        _orig_interrupt_main()
-    else:
+        signum = signal.SIGINT
+    if get_ident() == 1:
         _orig_interrupt_main(signum)
-    # No real signal arrives, so nothing tells the scheduler.
-    _gpython._signal_arrived()
+        return
+    # CPython would run the handler in whichever goroutine checks first,
+    # the caller included. A real signal to the scheduler thread goes
+    # through patches/signal.c, which keeps Python's handlers for main.
+    if callable(signal.getsignal(signum)):
+        signal.pthread_kill(_sched_thread, signum)
 
 
 _orig_interrupt_main = _thread.interrupt_main
