@@ -444,26 +444,40 @@ class Suite:
                 c['note'] = 'OS threads: plain `/usr/bin/python3 -c pass`'
             elif rt == 'gevent':
                 c['note'] = 'gevent: `python3 -c "from gevent import monkey; monkey.patch_all()"`'
+        # hyperfine runs its commands one after the other; to keep a load
+        # spike from hitting one command only, each repetition is several
+        # short hyperfine calls in rotating order, and the median is taken
+        # over all the single runs (hyperfine's "times") of the repetition.
+        per_call = 5
+        calls = max(1, -(-self.o.startup_runs // per_call))
+        names0 = list(cmds)
         for rep in range(reps):
-            names = list(cmds)
-            with tempfile.NamedTemporaryFile(suffix='.json') as tf:
-                argv = ['hyperfine', '-N', '--warmup', '3', '--runs',
-                        str(self.o.startup_runs), '--export-json', tf.name,
-                        '--style', 'none']
-                argv += [' '.join(_shquote(a) for a in cmds[n]) for n in names]
-                r = subprocess.run(argv, capture_output=True, text=True,
-                                   timeout=self.o.timeout * 4, env=clean_env())
-                if r.returncode != 0:
-                    for n in names:
-                        self.cell('startup', n)['error'] = describe_failure(
-                            'hyperfine failed', argv, r.returncode, r.stdout, r.stderr)
-                    return
-                data = json.load(open(tf.name))
-            for n, res in zip(names, data['results']):
-                v = res['median'] * 1e3
+            times = {n: [] for n in names0}
+            for k in range(calls):
+                j = (rep * calls + k) % len(names0)
+                names = names0[j:] + names0[:j]
+                with tempfile.NamedTemporaryFile(suffix='.json') as tf:
+                    argv = ['hyperfine', '-N', '--warmup', '3' if k == 0 else '1',
+                            '--runs', str(per_call), '--export-json', tf.name,
+                            '--style', 'none']
+                    argv += [' '.join(_shquote(a) for a in cmds[n]) for n in names]
+                    r = subprocess.run(argv, capture_output=True, text=True,
+                                       timeout=self.o.timeout * 4, env=clean_env())
+                    if r.returncode != 0:
+                        for n in names:
+                            self.cell('startup', n)['error'] = describe_failure(
+                                'hyperfine failed', argv, r.returncode, r.stdout, r.stderr)
+                        return
+                    with open(tf.name) as f:
+                        data = json.load(f)
+                for n, res in zip(names, data['results']):
+                    times[n].extend(res['times'])
+            for n in names0:
+                v = statistics.median(times[n]) * 1e3
+                extra = {'runs': len(times[n]), 'min_ms': min(times[n]) * 1e3,
+                         'mean_ms': statistics.mean(times[n]) * 1e3}
                 self.cell('startup', n)['values'].append(v)
-                self.cell('startup', n)['extra'].append({'mean_ms': res['mean'] * 1e3,
-                                                         'min_ms': res['min'] * 1e3})
+                self.cell('startup', n)['extra'].append(extra)
                 if n == 'go1' and 'go' in runtimes:
                     self.cell('startup', 'go')['values'].append(v)
                 log('  %-14s %-8s %12.2f ms' % ('startup', n, v))
@@ -711,17 +725,32 @@ def render(doc):
 
 
 def update_readme(table, source):
+    """Put the table into bench/README.md (after <!-- results -->) and into
+    the top README.md (between <!-- bench-results:begin/end --> if present)."""
+    table = table.replace('## Benchmark results', '### Benchmark results', 1)
+    body = '(from `%s`; reproduce with `/usr/bin/python3 bench/run.py --build-release`)\n\n%s' % (
+        source, table)
     path = os.path.join(HERE, 'README.md')
     with open(path) as f:
         text = f.read()
     mark = '<!-- results -->'
     if mark not in text:
         sys.exit('bench: no %s marker in %s' % (mark, path))
-    table = table.replace('## Benchmark results', '### Benchmark results', 1)
-    text = text[:text.index(mark) + len(mark)] + '\n\n(from `%s`)\n\n%s\n' % (source, table)
+    text = text[:text.index(mark) + len(mark)] + '\n\n' + body + '\n'
     with open(path, 'w') as f:
         f.write(text)
     log('bench: updated %s' % os.path.relpath(path, ROOT))
+
+    path = os.path.join(ROOT, 'README.md')
+    begin, end = '<!-- bench-results:begin -->', '<!-- bench-results:end -->'
+    with open(path) as f:
+        text = f.read()
+    if begin in text and end in text:
+        # Only the region between the markers: the rest of that file is not ours.
+        text = text[:text.index(begin) + len(begin)] + '\n' + body + '\n' + text[text.index(end):]
+        with open(path, 'w') as f:
+            f.write(text)
+        log('bench: updated %s' % os.path.relpath(path, ROOT))
 
 
 # ---- main -----------------------------------------------------------------------
