@@ -476,8 +476,12 @@ class TestSignals(CLITestCase):
                    "select.select([r], [], [])")
 
     def test_lock_acquire(self):
-        self.check("import threading\nthreading.Event().wait()",
+        # with a timeout: a wait nothing can end is a deadlock for gpython
+        # (fatal error, status 2), see test_builtins_api
+        self.check("import threading\nthreading.Event().wait(100)",
                    full_stderr=False)
+        self.check("import threading\nlk = threading.Lock()\nlk.acquire()\n"
+                   "lk.acquire(timeout=100)")
 
     def test_handled_keyboardinterrupt(self):
         # a handler that catches the interrupt keeps running and exits 0
