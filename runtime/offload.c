@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #define POOL_MAX 8
@@ -83,6 +84,10 @@ gpy_offload(void (*fn)(void *arg), void *arg)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* Signals are for the program's threads, not the pool's. */
+        sigset_t all;
+        sigfillset(&all);
+        pthread_attr_setsigmask_np(&attr, &all);
         if (pthread_create(&t, &attr, worker, NULL) == 0) {
             __atomic_add_fetch(&O.nthreads, 1, __ATOMIC_ACQ_REL);
         }

@@ -14,6 +14,7 @@
 #include "gpy_py.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -388,6 +389,11 @@ sysmon_start(void)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 64 << 10);
+    /* Signals are for the program's threads: a process-directed one must
+     * never land here (default action, or missed by sigwait in main). */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_attr_setsigmask_np(&attr, &all);
     if (pthread_create(&t, &attr, sysmon, NULL) == 0) {
         gpy_sched_own_thread(1);
     }
