@@ -6,7 +6,9 @@ It reads the -X gpython.* options, makes threads goroutines (unless
     everything built on them (queue, concurrent.futures, ...) run goroutines.
 -X gpython.runtime=threads: threading.Thread is a real OS thread, as in
     python3; go() still starts goroutines. The GPYTHON_RUNTIME environment
-    variable sets the default (-X wins).
+    variable sets the default (-X wins). An -X choice is exported to
+    GPYTHON_RUNTIME, so that gpython child processes (multiprocessing's
+    spawn and forkserver workers) run the same runtime.
 """
 
 import os
@@ -22,6 +24,9 @@ def _runtime():
         rt = os.environ.get("GPYTHON_RUNTIME") or "goroutines"
         if sys.flags.ignore_environment:
             rt = "goroutines"
+    elif rt in RUNTIMES:
+        # multiprocessing passes only CPython's own -X options on.
+        os.environ["GPYTHON_RUNTIME"] = rt
     if rt not in RUNTIMES:
         raise SystemExit("gpython: -X gpython.runtime=%s: expected one of %s"
                          % (rt, ", ".join(RUNTIMES)))

@@ -402,6 +402,18 @@ class TestWaiting(unittest.TestCase):
         self.assertEqual(status, 0, err)
         self.assertEqual(out.splitlines(), ["True 5", "None 0.2 10", "True"])
 
+    def test_sigwait_process_directed(self):
+        # The runtime's own threads (preemption monitor, offload pool)
+        # block signals: a blocked process-directed signal stays pending
+        # for sigwait instead of killing the process in one of them.
+        status, out, err = run(parked("""
+            socket.getaddrinfo("localhost", 80)   # starts the offload pool
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])
+            os.kill(os.getpid(), signal.SIGUSR2)
+            print(signal.sigwait([signal.SIGUSR2]) == signal.SIGUSR2)
+        """))
+        self.assertEqual((status, out.strip()), (0, "True"), err)
+
 
 def main():
     global GPYTHON
