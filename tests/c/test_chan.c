@@ -295,6 +295,8 @@ test_pingpong(void)
     gpy_chan_close(c[0]);
     wait_all();
     CHECK_EQ(pp_count, 100000);
+    gpy_chan_decref(c[0]);
+    gpy_chan_decref(c[1]);
 }
 
 /* An OS thread (not a goroutine) blocks on a channel and is woken by a
