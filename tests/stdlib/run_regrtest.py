@@ -43,6 +43,13 @@ USE = "all,-network,-urlfetch,-gui,-audio"
 MODULE_USE = {
     "test_socketserver": "all,-urlfetch,-gui,-audio",   # localhost servers
 }
+# Tests not run under either interpreter because they hang or cannot work on
+# the test machine itself (not gpython-specific): regrtest -i patterns.
+ENV_IGNORE = {
+    # This VM has /dev/vsock (local CID 3) but nothing answers a connect to
+    # it: the test hangs under python3 as well.
+    "test_socket": ["test.test_socket.ThreadedVSOCKSocketStreamTest.*"],
+}
 
 PASS = "pass"
 
@@ -132,6 +139,8 @@ def run_module(interp, module, timeout, workdir, match=None, verbose=False,
         with open(mf, "w") as f:
             f.write("".join("test." + m + "\n" for m in match))
         cmd += ["--matchfile", mf]
+    for pat in ENV_IGNORE.get(module, ()):
+        cmd += ["-i", pat]
     cmd.append(module)
     env = dict(os.environ)
     for k in ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONWARNINGS",
