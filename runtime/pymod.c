@@ -30,11 +30,21 @@ static PyObject *nilchan_obj;
 static PyThreadState *main_tstate;
 static PyMethodDef chan_methods[];
 
+/* Element types, as pygolang's chan(dtype=...): what a channel accepts and
+ * what a receive from a closed channel yields (Go's zero value). */
+enum { DT_OBJECT, DT_STRUCTZ, DT_BOOL, DT_INT, DT_DOUBLE, DT_COUNT };
+static const char *const dtype_names[DT_COUNT] = {
+    "object", "C.structZ", "C.bool", "C.int", "C.double",
+};
+
 typedef struct {
     PyObject_HEAD
     gpy_chan *ch;               /* NULL: the nil channel */
+    int dtype;                  /* DT_* */
     PyObject *weakreflist;
 } ChanObject;
+
+static PyObject *typed_nil[DT_COUNT];  /* chan.nil(dtype) per dtype */
 
 /* ---- hooks ---- */
 
@@ -587,19 +597,97 @@ chan_alloc(PyTypeObject *type, gpy_chan *ch)
     return self;
 }
 
+/* parse_dtype maps a dtype argument to DT_*; -1 with TypeError. */
 static int
-check_dtype(PyObject *dtype)
+parse_dtype(PyObject *dtype)
 {
     if (!dtype || dtype == Py_None || dtype == (PyObject *)&PyBaseObject_Type) {
-        return 0;
+        return DT_OBJECT;
     }
-    if (PyUnicode_Check(dtype) &&
-        PyUnicode_CompareWithASCIIString(dtype, "object") == 0) {
-        return 0;
+    if (PyUnicode_Check(dtype)) {
+        for (int i = 0; i < DT_COUNT; i++) {
+            if (PyUnicode_CompareWithASCIIString(dtype, dtype_names[i]) == 0) {
+                return i;
+            }
+        }
     }
-    PyErr_Format(PyExc_TypeError, "chan: unsupported dtype %R (only object)",
-                 dtype);
+    PyErr_Format(PyExc_TypeError,
+                 "chan: invalid dtype %R (expected 'object', 'C.structZ', "
+                 "'C.bool', 'C.int' or 'C.double')", dtype);
     return -1;
+}
+
+/* dtype_zero returns a new reference to the zero value of dtype. */
+static PyObject *
+dtype_zero(int dtype)
+{
+    switch (dtype) {
+    case DT_BOOL:
+        Py_RETURN_FALSE;
+    case DT_INT:
+        return PyLong_FromLong(0);
+    case DT_DOUBLE:
+        return PyFloat_FromDouble(0.0);
+    default:
+        Py_RETURN_NONE;
+    }
+}
+
+/* dtype_convert returns the value a typed channel carries for v (a new
+ * reference), or NULL with TypeError/OverflowError as C would refuse it. */
+static PyObject *
+dtype_convert(int dtype, PyObject *v)
+{
+    switch (dtype) {
+    case DT_OBJECT:
+        Py_INCREF(v);
+        return v;
+    case DT_STRUCTZ:
+        if (v != Py_None) {
+            PyErr_Format(PyExc_TypeError,
+                         "chan[C.structZ]: send expects None, got %.200s",
+                         Py_TYPE(v)->tp_name);
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    case DT_BOOL:
+        if (!PyBool_Check(v)) {
+            PyErr_Format(PyExc_TypeError,
+                         "chan[C.bool]: send expects bool, got %.200s",
+                         Py_TYPE(v)->tp_name);
+            return NULL;
+        }
+        Py_INCREF(v);
+        return v;
+    case DT_INT: {
+        if (!PyIndex_Check(v)) {
+            PyErr_Format(PyExc_TypeError,
+                         "chan[C.int]: send expects int, got %.200s",
+                         Py_TYPE(v)->tp_name);
+            return NULL;
+        }
+        PyObject *i = PyNumber_Index(v);
+        if (!i) {
+            return NULL;
+        }
+        long x = PyLong_AsLong(i);
+        Py_DECREF(i);
+        if ((x == -1 && PyErr_Occurred()) || x < INT_MIN || x > INT_MAX) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_OverflowError,
+                            "chan[C.int]: value out of range for C int");
+            return NULL;
+        }
+        return PyLong_FromLong(x);
+    }
+    default: {
+        double d = PyFloat_AsDouble(v);
+        if (d == -1.0 && PyErr_Occurred()) {
+            return NULL;
+        }
+        return PyFloat_FromDouble(d);
+    }
+    }
 }
 
 static PyObject *
@@ -628,14 +716,19 @@ chan_new(PyTypeObject *type, PyObject *args, PyObject *kw)
             return NULL;
         }
     }
-    if (check_dtype(dtype) < 0) {
+    int dt = parse_dtype(dtype);
+    if (dt < 0) {
         return NULL;
     }
     gpy_chan *ch = gpy_chan_new((size_t)size, sizeof(PyObject *));
     if (!ch) {
         return PyErr_NoMemory();
     }
-    return (PyObject *)chan_alloc(type, ch);
+    ChanObject *self = chan_alloc(type, ch);
+    if (self) {
+        self->dtype = dt;
+    }
+    return (PyObject *)self;
 }
 
 static void
@@ -704,7 +797,10 @@ do_select(gpy_case *cases, int n, int nonblock, int *closed)
 static PyObject *
 chan_send(ChanObject *self, PyObject *v)
 {
-    Py_INCREF(v);
+    v = dtype_convert(self->dtype, v);
+    if (!v) {
+        return NULL;
+    }
     gpy_case c = {self->ch, GPY_CASE_SEND, &v, 0};
     Py_INCREF(self);
     int r = do_select(&c, 1, 0, NULL);
@@ -743,7 +839,7 @@ chan_recv(ChanObject *self, PyObject *unused)
         return NULL;
     }
     if (!v) {
-        Py_RETURN_NONE;
+        return dtype_zero(self->dtype);
     }
     return v;
 }
@@ -762,9 +858,9 @@ chan_recv_(ChanObject *self, PyObject *unused)
         Py_XDECREF(v);
         return NULL;
     }
-    if (!v) {
-        v = Py_None;
-        Py_INCREF(v);
+    if (!v && !(v = dtype_zero(self->dtype))) {
+        Py_DECREF(t);
+        return NULL;
     }
     PyTuple_SET_ITEM(t, 0, v);
     PyObject *b = ok ? Py_True : Py_False;
@@ -804,22 +900,39 @@ static PyObject *
 chan_nil(PyObject *cls, PyObject *args)
 {
     PyObject *dtype = NULL;
+    (void)cls;
     if (!PyArg_ParseTuple(args, "|O:nil", &dtype)) {
         return NULL;
     }
-    if (check_dtype(dtype) < 0) {
+    int dt = parse_dtype(dtype);
+    if (dt < 0) {
         return NULL;
     }
-    Py_INCREF(nilchan_obj);
-    (void)cls;
-    return nilchan_obj;
+    if (!typed_nil[dt]) {
+        ChanObject *n = chan_alloc(chan_type, NULL);
+        if (!n) {
+            return NULL;
+        }
+        n->dtype = dt;
+        typed_nil[dt] = (PyObject *)n;
+    }
+    Py_INCREF(typed_nil[dt]);
+    return typed_nil[dt];
 }
 
 static PyObject *
 chan_repr(ChanObject *self)
 {
     if (!self->ch) {
-        return PyUnicode_FromString("nilchan");
+        if (self->dtype == DT_OBJECT) {
+            return PyUnicode_FromString("nilchan");
+        }
+        return PyUnicode_FromFormat("chan.nil('%s')", dtype_names[self->dtype]);
+    }
+    if (self->dtype != DT_OBJECT) {
+        return PyUnicode_FromFormat("<chan[%s] object at %p, cap %zu>",
+                                    dtype_names[self->dtype], (void *)self,
+                                    gpy_chan_cap(self->ch));
     }
     return PyUnicode_FromFormat("<chan object at %p, cap %zu>", (void *)self,
                                 gpy_chan_cap(self->ch));
@@ -831,7 +944,8 @@ chan_richcompare(ChanObject *a, PyObject *b, int op)
     if (!PyObject_TypeCheck(b, chan_type) || (op != Py_EQ && op != Py_NE)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    int eq = a->ch == ((ChanObject *)b)->ch;
+    int eq = a->ch == ((ChanObject *)b)->ch &&
+             a->dtype == ((ChanObject *)b)->dtype;
     if (op == Py_NE) {
         eq = !eq;
     }
@@ -847,9 +961,8 @@ chan_hash(ChanObject *self)
 static PyObject *
 chan_get_dtype(ChanObject *self, void *closure)
 {
-    (void)self;
     (void)closure;
-    return PyUnicode_FromString("object");
+    return PyUnicode_FromString(dtype_names[self->dtype]);
 }
 
 static PyMethodDef chan_methods[] = {
@@ -931,6 +1044,8 @@ gpython_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     unsigned char small_kind[SELECT_SMALL];
     PyObject *small_vals[SELECT_SMALL];
     int small_map[SELECT_SMALL];
+    unsigned char small_dt[SELECT_SMALL];
+    unsigned char *dts = small_dt;
     gpy_case *cases = small_cases;
     unsigned char *kind = small_kind;
     PyObject **vals = small_vals;
@@ -947,7 +1062,8 @@ gpython_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         kind = PyMem_Malloc((size_t)nargs);
         vals = PyMem_Malloc((size_t)nargs * sizeof(*vals));
         map = PyMem_Malloc((size_t)nargs * sizeof(*map));
-        if (!cases || !kind || !vals || !map) {
+        dts = PyMem_Malloc((size_t)nargs);
+        if (!cases || !kind || !vals || !map || !dts) {
             PyErr_NoMemory();
             goto done;
         }
@@ -987,6 +1103,7 @@ gpython_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
         cases[n].ch = co->ch;
         cases[n].ok = 0;
+        dts[n] = (unsigned char)co->dtype;
         if (kind[n] == K_SEND) {
             vals[n] = PyTuple_GET_ITEM(a, 1);
             cases[n].op = GPY_CASE_SEND;
@@ -998,10 +1115,20 @@ gpython_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         map[n] = (int)i;
         n++;
     }
-    /* The values to send are owned by the cases until one fires. */
+    /* The values to send, converted to the channels' element types, are
+     * owned by the cases until one fires. */
     for (int k = 0; k < n; k++) {
         if (kind[k] == K_SEND) {
-            Py_INCREF(vals[k]);
+            PyObject *v = dtype_convert(dts[k], vals[k]);
+            if (!v) {
+                for (int j = 0; j < k; j++) {
+                    if (kind[j] == K_SEND) {
+                        Py_DECREF(vals[j]);
+                    }
+                }
+                goto done;
+            }
+            vals[k] = v;
         }
     }
     int closed = -1;
@@ -1025,14 +1152,14 @@ gpython_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_INCREF(v);
         break;
     case K_RECV:
-        v = cases[r].ok ? vals[r] : Py_None;
-        if (!cases[r].ok) {
-            Py_INCREF(v);
+        v = cases[r].ok ? vals[r] : dtype_zero(dts[r]);
+        if (!v) {
+            goto done;
         }
         break;
     default:
         if (!cases[r].ok) {
-            v = Py_BuildValue("(OO)", Py_None, Py_False);
+            v = Py_BuildValue("(NO)", dtype_zero(dts[r]), Py_False);
         } else {
             v = Py_BuildValue("(NO)", vals[r], Py_True);
         }
@@ -1048,6 +1175,7 @@ done:
         PyMem_Free(kind);
         PyMem_Free(vals);
         PyMem_Free(map);
+        PyMem_Free(dts);
     }
     return result;
 }
@@ -1124,6 +1252,8 @@ PyInit__gpython(void)
         if (!nilchan_obj) {
             goto fail;
         }
+        Py_INCREF(nilchan_obj);
+        typed_nil[DT_OBJECT] = nilchan_obj;
         saved_trace_type = (PyTypeObject *)PyType_FromSpec(&saved_trace_spec);
         if (!saved_trace_type) {
             goto fail;
