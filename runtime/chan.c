@@ -331,7 +331,10 @@ gpy_select(gpy_case *cases, int n, int flags, int *closed_idx)
 again:
     /* Visit the cases in a random permutation: the first ready one wins,
      * so each ready case is equally likely. */
-    for (int i = 0; i < n; i++) {
+    if (n == 1) {
+        order[0] = 0;
+    }
+    for (int i = 0; n > 1 && i < n; i++) {
         int j = (int)(gpy_rand32() % (uint32_t)(i + 1));
         order[i] = order[j];
         order[j] = i;
