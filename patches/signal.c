@@ -226,7 +226,9 @@ sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
                 __atomic_store_n(&cur[sig], !slot, __ATOMIC_RELEASE);
             }
         } else {
-            h->python = from_libpython(fn);
+            /* CPython's handler for Python-level handlers, as PyOS_setsig
+             * installs it (faulthandler's, also in libpython, differs). */
+            h->python = act->sa_flags == SA_ONSTACK && from_libpython(fn);
             __atomic_store_n(&cur[sig], !slot, __ATOMIC_RELEASE);
             struct sigaction k = *act;
             k.sa_sigaction = wrapper;
