@@ -27,6 +27,9 @@ class Repl:
         self.home = tempfile.mkdtemp()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "TERM": "xterm", "HOME": self.home, "LANG": "C.UTF-8"}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):   # sanitizer builds
+            if k in os.environ:
+                env[k] = os.environ[k]
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             try:
