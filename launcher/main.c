@@ -39,9 +39,14 @@ shims_dir(char *buf, size_t len)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = 0;
-            snprintf(buf, len, "%s/../lib/gpython/stdlib_shims", exe);
-            if (access(buf, R_OK) == 0) {
-                return 0;
+            char *prefix = strrchr(exe, '/');
+            if (prefix) {
+                *prefix = 0;    /* <prefix>/bin -> <prefix> */
+                snprintf(buf, len, "%s/lib/gpython/stdlib_shims",
+                         exe[0] ? exe : "/");
+                if (access(buf, R_OK) == 0) {
+                    return 0;
+                }
             }
         }
     }
