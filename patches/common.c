@@ -2,6 +2,7 @@
  * timeouts into CLOCK_MONOTONIC deadlines and parking on one or many fds. */
 #include "internal.h"
 
+#include <ev.h>
 #include <fcntl.h>
 #include <stdlib.h>
 
@@ -10,6 +11,24 @@
 /* If the runtime cannot watch an fd (out of memory), waits degrade to
  * sleeping this long and retrying the operation. */
 #define FALLBACK_SLEEP_NS 1000000LL
+
+int
+gpy_patch_may_park(void)
+{
+    if (!gpy_sched_active()) {
+        return 0;
+    }
+    /* The scheduler runs libev on the stack of the goroutine that parks,
+     * with the GIL released, so by thread and GIL it looks like any
+     * goroutine. libev's own epoll_wait (and its eventfd reads) must reach
+     * the kernel: no goroutine runs inside ev_run (its callbacks only mark
+     * goroutines runnable), so a non-zero depth means the caller is the
+     * event loop. */
+    if (ev_depth(gpy_sched_loop()) != 0) {
+        return 0;
+    }
+    return gpy_patch_releases_gil();
+}
 
 int64_t
 gpy_patch_deadline_ms(int timeout_ms)

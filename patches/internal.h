@@ -105,9 +105,14 @@ void gpy_real_resolve(void);
          : (gpy_real_resolve(), gpy_real.fn))
 
 /* gpy_patch_may_park tells whether an interposed call may take the
- * cooperative path: the caller is a goroutine on the scheduler thread, not
- * the scheduler itself, and does not hold the GIL (pycheck.c). */
+ * cooperative path: the caller is a goroutine on the scheduler thread (not
+ * the scheduler itself polling in libev) and does not hold the GIL
+ * (common.c). */
 int gpy_patch_may_park(void);
+
+/* gpy_patch_releases_gil tells whether the calling thread does not hold the
+ * GIL (pycheck.c; the only question asked of CPython). */
+int gpy_patch_releases_gil(void);
 
 /* ---- waiting helpers (common.c) ---- */
 
@@ -158,10 +163,5 @@ ssize_t gpy_patch_sock_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t gpy_patch_sock_sendto(int fd, const void *buf, size_t n, int flags,
                               const struct sockaddr *addr, socklen_t alen);
 ssize_t gpy_patch_sock_sendmsg(int fd, const struct msghdr *msg, int flags);
-
-/* gpy_patch_from_event_loop tells whether ret (a return address) lies in
- * libev, i.e. the scheduler itself is polling: the call must go straight
- * to the kernel (poll.c). */
-int gpy_patch_from_event_loop(const void *ret);
 
 #endif

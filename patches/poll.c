@@ -3,69 +3,8 @@
  * park until one of their fds may be ready, then look again. */
 #include "internal.h"
 
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- is the scheduler itself polling? ---- */
-
-/* The scheduler runs libev on the stack of the goroutine that parks, with
- * the GIL released: to gpy_patch_may_park it looks like any goroutine.
- * libev's own epoll_wait must reach the kernel, so recognise calls coming
- * from libev's code. PROPOSAL for runtime/: make gpy_sched_active() return
- * 0 while the scheduler is inside ev_run (a flag set around the ev_run
- * calls in schedule() and gpy_yield()); then this test can go, and a
- * statically linked libev works too. */
-static struct {
-    pthread_once_t once;
-    uintptr_t lo[4], hi[4];     /* libev's executable segments */
-    int n;
-} evtext = {PTHREAD_ONCE_INIT, {0}, {0}, 0};
-
-static int
-find_libev(struct dl_phdr_info *info, size_t size, void *unused)
-{
-    (void)size;
-    (void)unused;
-    const char *name = info->dlpi_name;
-    const char *base = name ? strrchr(name, '/') : NULL;
-    base = base ? base + 1 : name;
-    if (!base || strncmp(base, "libev.so", 8) != 0) {
-        return 0;
-    }
-    for (int i = 0; i < info->dlpi_phnum && evtext.n < 4; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-            evtext.lo[evtext.n] = info->dlpi_addr + ph->p_vaddr;
-            evtext.hi[evtext.n] = evtext.lo[evtext.n] + ph->p_memsz;
-            evtext.n++;
-        }
-    }
-    return 1;
-}
-
-static void
-find_evtext(void)
-{
-    dl_iterate_phdr(find_libev, NULL);
-}
-
-int
-gpy_patch_from_event_loop(const void *ret)
-{
-    pthread_once(&evtext.once, find_evtext);
-    uintptr_t a = (uintptr_t)ret;
-    for (int i = 0; i < evtext.n; i++) {
-        if (a >= evtext.lo[i] && a < evtext.hi[i]) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-#define MAY_PARK() \
-    (gpy_patch_may_park() && \
-     !gpy_patch_from_event_loop(__builtin_return_address(0)))
 
 /* ---- poll ---- */
 
@@ -100,7 +39,7 @@ coop_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
 GPY_EXPORT int
 poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-    if (timeout == 0 || !MAY_PARK()) {
+    if (timeout == 0 || !gpy_patch_may_park()) {
         return GPY_REAL(poll)(fds, n, timeout);
     }
     int r = GPY_REAL(poll)(fds, n, 0);
@@ -115,7 +54,7 @@ ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
       const sigset_t *mask)
 {
     if ((tmo && (!valid_ts(tmo) || (tmo->tv_sec == 0 && tmo->tv_nsec == 0))) ||
-        !MAY_PARK()) {
+        !gpy_patch_may_park()) {
         return GPY_REAL(ppoll)(fds, n, tmo, mask);
     }
     /* The signal mask applies to the non-blocking looks only; while
@@ -279,7 +218,7 @@ select(int nfds, fd_set *restrict rfds, fd_set *restrict wfds,
     if (nfds < 0 || nfds > FD_SETSIZE ||
         (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 ||
                 (tv->tv_sec == 0 && tv->tv_usec == 0))) ||
-        !MAY_PARK()) {
+        !gpy_patch_may_park()) {
         return GPY_REAL(select)(nfds, rfds, wfds, efds, tv);
     }
     int64_t deadline = -1;
@@ -314,7 +253,7 @@ pselect(int nfds, fd_set *restrict rfds, fd_set *restrict wfds,
 {
     if (nfds < 0 || nfds > FD_SETSIZE ||
         (tmo && (!valid_ts(tmo) || (tmo->tv_sec == 0 && tmo->tv_nsec == 0))) ||
-        !MAY_PARK()) {
+        !gpy_patch_may_park()) {
         return GPY_REAL(pselect)(nfds, rfds, wfds, efds, tmo, mask);
     }
     int64_t deadline = gpy_patch_deadline_rel(tmo);
@@ -366,7 +305,7 @@ coop_epoll(int ep, struct epoll_event *ev, int max, int64_t deadline,
 GPY_EXPORT int
 epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 {
-    if (timeout == 0 || max <= 0 || !MAY_PARK()) {
+    if (timeout == 0 || max <= 0 || !gpy_patch_may_park()) {
         return GPY_REAL(epoll_wait)(ep, ev, max, timeout);
     }
     return coop_epoll(ep, ev, max, gpy_patch_deadline_ms(timeout), NULL, 0);
@@ -376,7 +315,7 @@ GPY_EXPORT int
 epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
             const sigset_t *mask)
 {
-    if (timeout == 0 || max <= 0 || !MAY_PARK()) {
+    if (timeout == 0 || max <= 0 || !gpy_patch_may_park()) {
         return GPY_REAL(epoll_pwait)(ep, ev, max, timeout, mask);
     }
     return coop_epoll(ep, ev, max, gpy_patch_deadline_ms(timeout), mask, 1);
@@ -391,7 +330,7 @@ epoll_pwait2(int ep, struct epoll_event *ev, int max,
         return -1;
     }
     if ((tmo && (!valid_ts(tmo) || (tmo->tv_sec == 0 && tmo->tv_nsec == 0))) ||
-        max <= 0 || !MAY_PARK()) {
+        max <= 0 || !gpy_patch_may_park()) {
         return GPY_REAL(epoll_pwait2)(ep, ev, max, tmo, mask);
     }
     return coop_epoll(ep, ev, max, gpy_patch_deadline_rel(tmo), mask, 2);

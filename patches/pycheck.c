@@ -1,15 +1,13 @@
-/* pycheck.c: the one question patches/ asks CPython — does the caller hold
- * the GIL? — kept here so no other file of patches/ includes Python.h. */
+/* pycheck.c: the one question patches/ asks CPython — has the caller
+ * released the GIL? — kept here so no other file of patches/ includes
+ * Python.h. */
 #include <Python.h>
 
 #include "internal.h"
 
 int
-gpy_patch_may_park(void)
+gpy_patch_releases_gil(void)
 {
-    if (!gpy_sched_active()) {
-        return 0;
-    }
     /* CPython 3.11 keeps one global "thread state holding the GIL". NULL:
      * nobody holds it, so the calling goroutine released it around this
      * call. Non-NULL: either we hold it (a call made with the GIL held
