@@ -114,6 +114,10 @@ int gpy_patch_may_park(void);
  * GIL (pycheck.c; the only question asked of CPython). */
 int gpy_patch_releases_gil(void);
 
+/* gpy_patch_sem_init arranges for a forked child to forget the parent's
+ * semaphore waiters (sem.c). Called by gpy_patches_init; idempotent. */
+void gpy_patch_sem_init(void);
+
 /* ---- waiting helpers (common.c) ---- */
 
 /* gpy_patch_deadline_ms turns a poll-style timeout (ms, < 0 = none) into

@@ -72,4 +72,5 @@ void
 gpy_patches_init(void)
 {
     gpy_real_resolve();
+    gpy_patch_sem_init();
 }

@@ -24,6 +24,33 @@ static struct {
     int nwaiting;               /* filed waiters, read without mu by sem_post */
 } T = {PTHREAD_MUTEX_INITIALIZER, {{NULL, NULL}}, 0};
 
+/* In a forked child only the forking goroutine survives, and it is not
+ * waiting on a semaphore: every filed waiter belongs to a goroutine that
+ * must never be woken there. The lock may have been held by another
+ * thread at the fork. */
+static void
+forget_waiters(void)
+{
+    pthread_mutex_init(&T.mu, NULL);
+    for (int i = 0; i < NBUCKETS; i++) {
+        T.b[i].head = T.b[i].tail = NULL;
+    }
+    __atomic_store_n(&T.nwaiting, 0, __ATOMIC_SEQ_CST);
+}
+
+static void
+register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, forget_waiters);
+}
+
+void
+gpy_patch_sem_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_atfork);
+}
+
 static unsigned
 bucket(sem_t *s)
 {

@@ -6,6 +6,7 @@
 import _thread
 import builtins
 import faulthandler
+import os
 import queue
 import sys
 import threading
@@ -222,6 +223,36 @@ class LockTest(unittest.TestCase):
         self.assertTrue(lock.acquire(timeout=10))
         self.assertLess(time.monotonic() - t0, 5)
         lock.release()
+
+
+    def test_forked_child_does_not_wake_parent_waiters(self):
+        # A goroutine of the parent parked on a lock does not exist in a
+        # forked child: a release there must not resume it.
+        lock = threading.Lock()
+        lock.acquire()
+        woke = []
+
+        def waiter():
+            lock.acquire()
+            woke.append(os.getpid())
+            lock.release()
+        go(waiter)
+        time.sleep(0.05)
+        pid = os.fork()
+        if pid == 0:
+            code = 3
+            try:
+                lock.release()
+                time.sleep(0.1)
+                code = 1 if woke else 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(woke, [])
+        lock.release()
+        time.sleep(0.05)
+        self.assertEqual(woke, [os.getpid()])
 
 
 class SyncPrimitivesTest(unittest.TestCase):
