@@ -27,6 +27,11 @@ gpy_patch_may_park(void)
     if (ev_depth(gpy_sched_loop()) != 0) {
         return 0;
     }
+    /* A handler (CPython's writes the wakeup fd) may interrupt a parked
+     * goroutine, or the scheduler itself, with the GIL released. */
+    if (gpy_patch_in_signal_handler()) {
+        return 0;
+    }
     return gpy_patch_releases_gil();
 }
 

@@ -110,6 +110,11 @@ void gpy_real_resolve(void);
  * (common.c). */
 int gpy_patch_may_park(void);
 
+/* gpy_patch_in_signal_handler tells whether the calling thread is running a
+ * signal handler through signal.c's wrapper (or a held-back Python handler
+ * from the scheduler): no interposed call made there may park. */
+int gpy_patch_in_signal_handler(void);
+
 /* gpy_patch_releases_gil tells whether the calling thread does not hold the
  * GIL (pycheck.c; the only question asked of CPython). */
 int gpy_patch_releases_gil(void);

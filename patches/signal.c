@@ -51,6 +51,17 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void deliver_deferred(void);
 
+/* Handlers running on this thread (they may nest). A handler that
+ * siglongjmp()s out leaves it raised: that thread's calls then block as
+ * plain libc calls would, which is safe. */
+static __thread volatile int in_handler;
+
+int
+gpy_patch_in_signal_handler(void)
+{
+    return in_handler != 0;
+}
+
 static void
 forked_child(void)
 {
@@ -117,11 +128,13 @@ must_defer(void)
 static void
 call_handler(const handler *h, int sig, siginfo_t *si, void *uc)
 {
+    in_handler++;
     if (h->flags & SA_SIGINFO) {
         ((void (*)(int, siginfo_t *, void *))h->fn)(sig, si, uc);
     } else {
         ((void (*)(int))h->fn)(sig);
     }
+    in_handler--;
 }
 
 static void

@@ -197,6 +197,23 @@ def interrupt_main(signum=None):
 
 
 _orig_interrupt_main = _thread.interrupt_main
+_orig_excepthook = _thread._excepthook
+
+
+def _excepthook(args, /):
+    """_excepthook(args): threading.excepthook; for thread=None it names
+    the goroutine (the C one prints the OS thread id)."""
+    if args.thread is not None or args.exc_type is SystemExit:
+        return _orig_excepthook(args)
+    stderr = sys.stderr
+    if stderr is None:
+        return
+    import traceback
+    print("Exception in thread %s:" % get_ident(), file=stderr, flush=True)
+    traceback.print_exception(args.exc_type, args.exc_value,
+                              args.exc_traceback, file=stderr)
+    stderr.flush()
+
 
 _PATCH = {
     "start_new_thread": start_new_thread,
@@ -206,6 +223,7 @@ _PATCH = {
     "_count": _count,
     "RLock": RLock,
     "interrupt_main": interrupt_main,
+    "_excepthook": _excepthook,
 }
 
 installed = False
@@ -246,6 +264,8 @@ def _patch_threading(threading):
     threading.get_native_id = get_native_id
     threading._CRLock = RLock
     threading._active_limbo_lock = RLock()
+    if threading.excepthook is _orig_excepthook:
+        threading.excepthook = threading.__excepthook__ = _excepthook
     main = threading._main_thread
     with threading._active_limbo_lock:
         if threading._active.get(old_ident) is main:
