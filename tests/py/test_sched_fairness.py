@@ -1,0 +1,134 @@
+"""The scheduler's fairness policy: a goroutine that is always ready (it
+yields in a loop, or computes without ever blocking) cannot starve timers,
+I/O or other goroutines. Bounds are generous (the machine may be loaded);
+without the policy these tests hang (and time out) rather than run slow."""
+import socket
+import time
+import unittest
+
+
+def spawn_hogs(n, body):
+    stop = []
+    done = chan(n)
+
+    def hog():
+        body(stop)
+        done.send(None)
+    for _ in range(n):
+        go(hog)
+
+    def finish():
+        stop.append(True)
+        for _ in range(n):
+            done.recv()
+    return finish
+
+
+def compute(stop):
+    x = 0
+    while not stop:          # never blocks, never yields by itself
+        x += 1
+
+
+def yield_loop(stop):
+    while not stop:
+        time.sleep(0)        # always ready again at once
+
+
+class TestFairness(unittest.TestCase):
+    def check_timer(self, body):
+        finish = spawn_hogs(2, body)
+        try:
+            t0 = time.monotonic()
+            time.sleep(0.05)
+            late = time.monotonic() - t0 - 0.05
+        finally:
+            finish()
+        self.assertGreaterEqual(late, 0)
+        self.assertLess(late, 2.0)
+        return late
+
+    def test_timer_fires_among_yielding_goroutines(self):
+        self.check_timer(yield_loop)
+
+    def test_timer_fires_among_computing_goroutines(self):
+        # CPU-bound goroutines are preempted (see README: a monitor thread
+        # notices a goroutine running for a whole slice while others wait).
+        self.check_timer(compute)
+
+    def check_io(self, body):
+        a, b = socket.socketpair()
+        got = chan(1)
+
+        def reader():
+            got.send(b.recv(10))
+        go(reader)
+        finish = spawn_hogs(2, body)
+        try:
+            time.sleep(0.01)
+            t0 = time.monotonic()
+            a.send(b"ping")
+            data = got.recv()
+            dt = time.monotonic() - t0
+        finally:
+            finish()
+            a.close()
+            b.close()
+        self.assertEqual(data, b"ping")
+        self.assertLess(dt, 2.0)
+
+    def test_io_among_yielding_goroutines(self):
+        self.check_io(yield_loop)
+
+    def test_io_among_computing_goroutines(self):
+        self.check_io(compute)
+
+    def test_channel_partner_among_computing_goroutines(self):
+        finish = spawn_hogs(1, compute)
+        try:
+            c = chan()
+            n = 20
+
+            def echo():
+                for _ in range(n):
+                    c.send(c.recv())
+            go(echo)
+            t0 = time.monotonic()
+            for i in range(n):
+                c.send(i)
+                self.assertEqual(c.recv(), i)
+            dt = time.monotonic() - t0
+        finally:
+            finish()
+        # each round trip may wait for one preemption of the hog
+        self.assertLess(dt, 20.0)
+
+    def test_preemption_keeps_user_tracer(self):
+        import sys
+        events = []
+
+        def tracer(frame, event, arg):
+            if frame.f_code.co_name == "traced":
+                events.append(event)
+            return tracer
+
+        def traced():
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 0.1:
+                pass
+        finish = spawn_hogs(1, compute)
+        try:
+            sys.settrace(tracer)
+            try:
+                traced()
+            finally:
+                sys.settrace(None)
+        finally:
+            finish()
+        self.assertIn("call", events)
+        self.assertIn("return", events)
+        self.assertIsNone(sys.gettrace())
+
+
+if __name__ == "__main__":
+    unittest.main()
