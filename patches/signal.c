@@ -38,6 +38,11 @@ static sigset_t sigintr;    /* siginterrupt(sig, 1) was called (as glibc's) */
 static volatile sig_atomic_t deferred[NSIG];
 static volatile sig_atomic_t any_deferred;
 
+/* Signals caught so far (run or held back): pause() tells a real wakeup
+ * from a stale one (the scheduler's "signal arrived" for a signal main
+ * already handled while it was running). */
+static unsigned long caught;
+
 static struct {
     int (*sigaction)(int, const struct sigaction *, struct sigaction *);
     int (*pause)(void);
@@ -144,6 +149,7 @@ wrapper(int sig, siginfo_t *si, void *uc)
     handler h = table[sig][__atomic_load_n(&cur[sig], __ATOMIC_ACQUIRE)];
     /* SIG_DFL/SIG_IGN: being replaced by another thread right now. */
     if (h.fn != (void *)SIG_DFL && h.fn != (void *)SIG_IGN) {
+        __atomic_add_fetch(&caught, 1, __ATOMIC_RELAXED);
         if (h.python && must_defer()) {
             deferred[sig] = 1;
             any_deferred = 1;
@@ -357,10 +363,12 @@ pause(void)
     if (!gpy_patch_may_park()) {
         return R.pause();
     }
+    unsigned long before = __atomic_load_n(&caught, __ATOMIC_RELAXED);
     for (;;) {
         gpy_waiter w;
         gpy_waiter_init(&w);
-        if (gpy_park_wait(&w, gpy_now_ns() + IDLE_NS) == -EINTR) {
+        if (gpy_park_wait(&w, gpy_now_ns() + IDLE_NS) == -EINTR &&
+            __atomic_load_n(&caught, __ATOMIC_RELAXED) != before) {
             errno = EINTR;
             return -1;
         }

@@ -527,8 +527,11 @@ gpython_goid(PyObject *self, PyObject *unused)
     (void)unused;
     gpy_g *g = gpy_g_current();
     if (!g) {
-        /* another OS thread: negative so it never collides with a goroutine */
-        return PyLong_FromLongLong(-(long long)PyThread_get_thread_native_id());
+        /* Another OS thread: its thread ident, as python3's
+         * _thread.get_ident() (a pthread_t: an address, never as small as
+         * a goroutine id), so signal.pthread_kill and the interpreter's
+         * per-thread tables (sys._current_frames) agree with it. */
+        return PyLong_FromUnsignedLong(PyThread_get_thread_ident());
     }
     return PyLong_FromUnsignedLongLong(gpy_g_id(g));
 }

@@ -4,13 +4,14 @@ the `_thread` module (and `threading` if it is already imported); everything
 else (threading.Thread, Lock, Event, queue, importlib's module locks) follows.
 
 get_ident() is the goroutine id (1 for the main goroutine) on the scheduler
-thread and minus the kernel thread id on any other OS thread (started with
-gpython.start_os_thread, or by a C library): never 0 and never shared.
-get_native_id() is the goroutine id for a goroutine and the kernel thread id
-for another OS thread; it names a goroutine, not a kernel task: do not look
-it up in /proc/self/task.
+thread and, on any other OS thread (started with gpython.start_os_thread, or
+by a C library), python3's thread ident (a pthread_t, far above any goroutine
+id). get_native_id() is the goroutine id for a goroutine — it names a
+goroutine, not a kernel task: do not look it up in /proc/self/task — and the
+kernel thread id for another OS thread. signal.pthread_kill accepts both.
 """
 
+import signal as _signal
 import sys
 import _thread
 import _gpython
@@ -20,6 +21,7 @@ os_start_new_thread = _thread.start_new_thread
 os_get_ident = _thread.get_ident
 os_get_native_id = _thread.get_native_id
 _sched_thread = os_get_ident()     # imported by _gpython_init, on it
+_orig_pthread_kill = _signal.pthread_kill
 _os_RLock = _thread.RLock
 
 get_ident = _gpython.goid
@@ -35,7 +37,20 @@ def get_native_id():
     """get_native_id() -> int: the goroutine id (another OS thread: its
     kernel thread id)."""
     i = get_ident()
-    return i if i > 0 else -i
+    return i if i != os_get_ident() else os_get_native_id()
+
+
+# Goroutine ids stay far below any pthread_t (an address) on 64-bit Linux.
+_GOROUTINE_IDS = 1 << 32
+
+
+def pthread_kill(thread_id, signalnum, /):
+    """pthread_kill(thread_id, signalnum): signal.pthread_kill, where a
+    goroutine id (threading.get_ident() in a goroutine) names the scheduler
+    thread every goroutine runs on."""
+    if 0 < thread_id < _GOROUTINE_IDS:
+        thread_id = _sched_thread
+    return _orig_pthread_kill(thread_id, signalnum)
 
 
 def _count():
@@ -183,17 +198,16 @@ RLock.__module__ = "_thread"
 def interrupt_main(signum=None):
     """interrupt_main(signum=SIGINT): simulate the arrival of signum in the
     main goroutine (ignored if Python does not handle signum)."""
-    import signal
     if signum is None:
-        signum = signal.SIGINT
+        signum = _signal.SIGINT
     if get_ident() == 1:
         _orig_interrupt_main(signum)
         return
     # CPython would run the handler in whichever goroutine checks first,
     # the caller included. A real signal to the scheduler thread goes
     # through patches/signal.c, which keeps Python's handlers for main.
-    if callable(signal.getsignal(signum)):
-        signal.pthread_kill(_sched_thread, signum)
+    if callable(_signal.getsignal(signum)):
+        _orig_pthread_kill(_sched_thread, signum)
 
 
 _orig_interrupt_main = _thread.interrupt_main
@@ -226,6 +240,14 @@ _PATCH = {
     "_excepthook": _excepthook,
 }
 
+# They stand in for _thread's and signal's own (code that checks __module__
+# of what it imported from there, as CPython's tests do, sees those).
+for _f in (start_new_thread, get_native_id, _count, interrupt_main,
+           _excepthook):
+    _f.__module__ = "_thread"
+pthread_kill.__module__ = "signal"
+del _f
+
 installed = False
 
 
@@ -238,6 +260,7 @@ def install():
     old_ident = _thread.get_ident()
     for name, value in _PATCH.items():
         setattr(_thread, name, value)
+    _signal.pthread_kill = pthread_kill
     installed = True
     _rekey_module_locks(old_ident, get_ident())
     threading = sys.modules.get("threading")

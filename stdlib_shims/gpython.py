@@ -11,8 +11,8 @@ the GIL released — start a real OS thread:
     ident = gpython.start_os_thread(f, 1)
 
 An OS thread and goroutines may share channels, locks, queues and events.
-Inside an OS thread threading.get_ident() is minus its kernel thread id
-(goroutine ids are positive). With -X gpython.runtime=threads every
+Inside an OS thread threading.get_ident() is its thread ident, as in python3
+(a pthread_t, far above any goroutine id). With -X gpython.runtime=threads every
 threading.Thread is an OS thread, as in python3, and OSThread is simply
 threading.Thread.
 """

@@ -220,6 +220,45 @@ class TestHandlers(unittest.TestCase):
         self.assertEqual(status, 0, err)
         self.assertEqual(out.split(), ["1", "0.4"])
 
+    def test_pthread_kill_thread_idents(self):
+        # threading.get_ident() of a goroutine names the scheduler thread;
+        # an OS thread's ident is a pthread_t as in python3.
+        status, out, err = run(parked("""
+            import gpython
+            class Hit(Exception):
+                pass
+            def h(signum, frame):
+                raise Hit
+            signal.signal(signal.SIGUSR1, h)
+            try:
+                signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
+                time.sleep(1)
+            except Hit:
+                print("main hit")
+            done = chan()
+            def g():
+                signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
+                done.send(None)
+            go(g)
+            try:
+                done.recv()
+                time.sleep(1)
+            except Hit:
+                print("main hit from goroutine")
+            got = chan(1)
+            signal.signal(signal.SIGUSR2, lambda s, f: None)
+            def os_thread():
+                got.send(threading.get_ident())
+                time.sleep(0.3)
+            ident = gpython.start_os_thread(os_thread)
+            signal.pthread_kill(got.recv(), signal.SIGUSR2)
+            print(ident == threading._active.get(ident, ident))
+        """))
+        self.assertEqual(status, 0, err)
+        self.assertEqual(out.splitlines(), ["main hit",
+                                            "main hit from goroutine",
+                                            "True"])
+
     def test_setitimer(self):
         status, out, err = run(parked("""
             c = chan(5)
@@ -365,6 +404,24 @@ class TestWaiting(unittest.TestCase):
         """))
         self.assertEqual(status, 0, err)
         self.assertEqual(out.split(), ["5", "1"])
+
+    def test_pause_not_woken_by_handled_signal(self):
+        # A signal main handled while running leaves nothing behind that
+        # would end a later pause() early.
+        status, out, err = run("""
+            import os, signal, time
+            got = []
+            signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))
+            os.kill(os.getpid(), signal.SIGUSR1)
+            signal.signal(signal.SIGALRM, lambda s, f: got.append(s))
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            t0 = time.monotonic()
+            signal.pause()
+            print(got == [signal.SIGUSR1, signal.SIGALRM],
+                  round(time.monotonic() - t0, 1))
+        """)
+        self.assertEqual(status, 0, err)
+        self.assertEqual(out.split(), ["True", "0.3"])
 
     def test_pause_external(self):
         # Nothing else can wake main: not a deadlock, a signal may come.
