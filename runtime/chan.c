@@ -94,6 +94,15 @@ gpy_chan_len(const gpy_chan *ch)
     return ch ? ch->len : 0;
 }
 
+void *
+gpy_chan_buffered(const gpy_chan *ch, size_t i)
+{
+    if (!ch || i >= ch->len) {
+        return NULL;
+    }
+    return ch->buf + ((ch->head + i) % ch->cap) * ch->elemsize;
+}
+
 size_t
 gpy_chan_cap(const gpy_chan *ch)
 {

@@ -195,6 +195,10 @@ int gpy_chan_close(gpy_chan *ch);
 size_t gpy_chan_len(const gpy_chan *ch);
 size_t gpy_chan_cap(const gpy_chan *ch);
 
+/* gpy_chan_buffered returns the i-th buffered element (0 = next to be
+ * received), NULL if i >= gpy_chan_len(ch). For garbage collectors. */
+void *gpy_chan_buffered(const gpy_chan *ch, size_t i);
+
 /* select */
 enum { GPY_CASE_SEND = 1, GPY_CASE_RECV = 2 };
 typedef struct gpy_case {

@@ -42,7 +42,13 @@ typedef struct {
     gpy_chan *ch;               /* NULL: the nil channel */
     int dtype;                  /* DT_* */
     PyObject *weakreflist;
+    /* ch.send, ch.recv, ch.recv_ bound once: select(ch.recv, ...) would
+     * otherwise allocate and free a method object per case per call. */
+    PyObject *m_send, *m_recv, *m_recv_;
 } ChanObject;
+
+
+static int chan_clear(ChanObject *self);
 
 static PyObject *typed_nil[DT_COUNT];  /* chan.nil(dtype) per dtype */
 
@@ -742,6 +748,7 @@ chan_dealloc(ChanObject *self)
     if (self->weakreflist) {
         PyObject_ClearWeakRefs((PyObject *)self);
     }
+    chan_clear(self);
     if (self->ch) {
         /* Nobody is blocked on it (they would hold a reference): drop the
          * values still buffered. */
@@ -763,6 +770,24 @@ static int
 chan_traverse(ChanObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->m_send);
+    Py_VISIT(self->m_recv);
+    Py_VISIT(self->m_recv_);
+    /* Buffered values may refer back to the channel. */
+    size_t n = gpy_chan_len(self->ch);
+    for (size_t i = 0; i < n; i++) {
+        PyObject **v = gpy_chan_buffered(self->ch, i);
+        Py_VISIT(*v);
+    }
+    return 0;
+}
+
+static int
+chan_clear(ChanObject *self)
+{
+    Py_CLEAR(self->m_send);
+    Py_CLEAR(self->m_recv);
+    Py_CLEAR(self->m_recv_);
     return 0;
 }
 
@@ -969,6 +994,7 @@ chan_get_dtype(ChanObject *self, void *closure)
 }
 
 static PyMethodDef chan_methods[] = {
+    /* send, recv, recv_ first: chan_getattro binds them by index */
     {"send", (PyCFunction)chan_send, METH_O,
      "send(v): send v; blocks until a receiver takes it or it is buffered."},
     {"recv", (PyCFunction)chan_recv, METH_NOARGS,
@@ -981,6 +1007,37 @@ static PyMethodDef chan_methods[] = {
      "chan.nil(dtype): the nil channel."},
     {NULL, NULL, 0, NULL},
 };
+
+static PyObject *s_send, *s_recv, *s_recv_;   /* interned names */
+
+/* chan_getattro returns ch.send, ch.recv and ch.recv_ bound once and cached
+ * in the channel: select(ch.recv, ...) would otherwise allocate and free a
+ * method object per case per call (a third of a non-blocking select's
+ * cost). Method calls pay a little for it (the interpreter cannot
+ * specialise their lookup any more): measured, the better trade. */
+static PyObject *
+chan_getattro(ChanObject *self, PyObject *name)
+{
+    PyObject **slot;
+    int i;
+    if (name == s_recv) {
+        slot = &self->m_recv, i = 1;
+    } else if (name == s_send) {
+        slot = &self->m_send, i = 0;
+    } else if (name == s_recv_) {
+        slot = &self->m_recv_, i = 2;
+    } else {
+        return PyObject_GenericGetAttr((PyObject *)self, name);
+    }
+    if (!*slot) {
+        *slot = PyCFunction_NewEx(&chan_methods[i], (PyObject *)self, NULL);
+        if (!*slot) {
+            return NULL;
+        }
+    }
+    Py_INCREF(*slot);
+    return *slot;
+}
 
 static PyGetSetDef chan_getset[] = {
     {"dtype", (getter)chan_get_dtype, NULL, "element type", NULL},
@@ -997,6 +1054,8 @@ static PyType_Slot chan_slots[] = {
     {Py_tp_new, chan_new},
     {Py_tp_dealloc, chan_dealloc},
     {Py_tp_traverse, chan_traverse},
+    {Py_tp_clear, chan_clear},
+    {Py_tp_getattro, chan_getattro},
     {Py_tp_methods, chan_methods},
     {Py_tp_getset, chan_getset},
     {Py_tp_members, chan_members},
@@ -1036,6 +1095,22 @@ case_chan(PyObject *o, PyCFunction meth)
 }
 
 #define SELECT_SMALL 8
+
+/* pair builds (a, b), stealing both references (either may be NULL after
+ * a failed allocation: then NULL). Py_BuildValue costs 4x more here. */
+static PyObject *
+pair(PyObject *a, PyObject *b)
+{
+    PyObject *t = (a && b) ? PyTuple_New(2) : NULL;
+    if (!t) {
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, a);
+    PyTuple_SET_ITEM(t, 1, b);
+    return t;
+}
 
 enum { K_RECV, K_RECV_, K_SEND, K_DEFAULT };
 
@@ -1145,7 +1220,8 @@ gpython_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     }
     if (r == -2) {
-        result = Py_BuildValue("(iO)", default_idx, Py_None);
+        Py_INCREF(Py_None);
+        result = pair(PyLong_FromLong(default_idx), Py_None);
         goto done;
     }
     PyObject *v;
@@ -1162,16 +1238,18 @@ gpython_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         break;
     default:
         if (!cases[r].ok) {
-            v = Py_BuildValue("(NO)", dtype_zero(dts[r]), Py_False);
+            Py_INCREF(Py_False);
+            v = pair(dtype_zero(dts[r]), Py_False);
         } else {
-            v = Py_BuildValue("(NO)", vals[r], Py_True);
+            Py_INCREF(Py_True);
+            v = pair(vals[r], Py_True);
         }
         if (!v) {
             goto done;
         }
         break;
     }
-    result = Py_BuildValue("(iN)", map[r], v);
+    result = pair(PyLong_FromLong(map[r]), v);
 done:
     if (cases != small_cases) {
         PyMem_Free(cases);
@@ -1238,6 +1316,12 @@ PyInit__gpython(void)
         return NULL;
     }
     if (!chan_type) {
+        s_send = PyUnicode_InternFromString("send");
+        s_recv = PyUnicode_InternFromString("recv");
+        s_recv_ = PyUnicode_InternFromString("recv_");
+        if (!s_send || !s_recv || !s_recv_) {
+            goto fail;
+        }
         chan_type = (PyTypeObject *)PyType_FromSpec(&chan_spec);
         if (!chan_type) {
             goto fail;
