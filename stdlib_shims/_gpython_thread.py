@@ -22,7 +22,6 @@ os_get_ident = _thread.get_ident
 os_get_native_id = _thread.get_native_id
 _sched_thread = os_get_ident()     # imported by _gpython_init, on it
 _orig_pthread_kill = _signal.pthread_kill
-_os_RLock = _thread.RLock
 
 get_ident = _gpython.goid
 _allocate_lock = _thread.allocate_lock
@@ -42,6 +41,12 @@ def get_native_id():
 
 # Goroutine ids stay far below any pthread_t (an address) on 64-bit Linux.
 _GOROUTINE_IDS = 1 << 32
+
+
+def after_fork_child():
+    """The forking thread is the child's scheduler thread."""
+    global _sched_thread
+    _sched_thread = os_get_ident()
 
 
 def pthread_kill(thread_id, signalnum, /):
