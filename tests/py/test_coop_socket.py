@@ -356,6 +356,36 @@ class TCPTest(unittest.TestCase):
             self.assertEqual(join(got), data)
         srv.close()
 
+    def test_unix_connect_waits_for_backlog_room(self):
+        # AF_UNIX: a blocking connect to a listener whose backlog is full
+        # waits (a non-blocking one fails with EAGAIN) until it accepts.
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "sock")
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            srv.bind(path)
+            srv.listen(0)
+            n = 4
+
+            def client(i):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(path)
+                s.sendall(b"%d" % i)
+                return s
+            with Ticker() as tk:
+                jobs = [spawn(client, i) for i in range(n)]
+                time.sleep(0.1)
+                self.assertGreater(tk.n, 10)
+                got = set()
+                for _ in range(n):
+                    conn, _ = srv.accept()
+                    got.add(conn.recv(1))
+                    conn.close()
+                for s in [join(j) for j in jobs]:
+                    self.assertFalse(is_nonblocking(s))
+                    s.close()
+            srv.close()
+        self.assertEqual(got, {b"%d" % i for i in range(n)})
+
     def test_udp_recvfrom_parks(self):
         a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         a.bind(("127.0.0.1", 0))
