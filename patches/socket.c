@@ -354,6 +354,20 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
  * (another goroutine blocked on the same listener re-polls when it runs).
  * Another process sharing the listener still can; then the real accept
  * blocks until the next connection. */
+/* listening tells whether fd is a listening socket: accept on anything
+ * else fails at once (EINVAL, ENOTSOCK, EOPNOTSUPP), which a readiness wait
+ * would never see for, e.g., an unconnected AF_UNIX socket. */
+static int
+listening(int fd)
+{
+    int saved = errno;
+    int on = 0;
+    socklen_t len = sizeof(on);
+    int r = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len);
+    errno = saved;
+    return r == 0 && on;
+}
+
 static int
 coop_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags,
             int four)
@@ -364,7 +378,7 @@ coop_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags,
         if (r < 0 && errno == EINTR) {
             return -1;
         }
-        if (r != 0 || sw_nonblock(fd, GPY_READ, &sw)) {
+        if (r != 0 || sw_nonblock(fd, GPY_READ, &sw) || !listening(fd)) {
             return four ? GPY_REAL(accept4)(fd, addr, alen, flags)
                         : GPY_REAL(accept)(fd, addr, alen);
         }

@@ -280,6 +280,17 @@ class TCPTest(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - t0, 0.14)
         srv.close()
 
+    def test_accept_on_non_listening_socket_fails_at_once(self):
+        # The kernel fails these at once; a readiness wait would never end
+        # for an unconnected AF_UNIX socket.
+        for fam in (socket.AF_UNIX, socket.AF_INET):
+            with socket.socket(fam) as s:
+                t0 = time.monotonic()
+                with self.assertRaises(OSError) as cm:
+                    s.accept()
+                self.assertEqual(cm.exception.errno, errno.EINVAL)
+                self.assertLess(time.monotonic() - t0, 1)
+
     def test_connect_and_refused(self):
         srv = listener()
         port = srv.getsockname()[1]
