@@ -29,6 +29,23 @@ fd_kind(int fd)
     return KIND_STREAM;     /* pipes, ttys, char devices, eventfds, ... */
 }
 
+/* wont_block tells whether the real call in direction dir (GPY_READ,
+ * GPY_WRITE) returns at once whatever the fd's readiness: the description
+ * is non-blocking, or the call fails outright (EBADF: a bad fd, a read of
+ * a write-only end, an O_PATH fd) where a readiness wait would never end. */
+static int
+wont_block(int fd, int dir)
+{
+    int saved = errno;
+    int fl = fcntl(fd, F_GETFL);
+    errno = saved;
+    if (fl < 0 || (fl & (O_NONBLOCK | O_PATH))) {
+        return 1;
+    }
+    int acc = fl & O_ACCMODE;
+    return dir == GPY_READ ? acc == O_WRONLY : acc == O_RDONLY;
+}
+
 /* ---- reading ---- */
 
 /* A read after poll() reported the fd readable returns what is there
@@ -51,7 +68,7 @@ coop_read(int fd, void *buf, size_t n)
             /* Honours SO_RCVTIMEO like the real read would. */
             return gpy_patch_sock_recvfrom(fd, buf, n, 0, NULL, NULL);
         }
-        if (gpy_patch_nonblocking(fd)) {
+        if (wont_block(fd, GPY_READ)) {
             return GPY_REAL(read)(fd, buf, n);
         }
         if (gpy_patch_wait_fd(fd, GPY_READ, -1) == -EINTR) {
@@ -79,7 +96,7 @@ coop_readv(int fd, const struct iovec *iov, int cnt)
             m.msg_iovlen = (size_t)cnt;
             return gpy_patch_sock_recvmsg(fd, &m, 0);
         }
-        if (gpy_patch_nonblocking(fd)) {
+        if (wont_block(fd, GPY_READ)) {
             return GPY_REAL(readv)(fd, iov, cnt);
         }
         if (gpy_patch_wait_fd(fd, GPY_READ, -1) == -EINTR) {
@@ -128,7 +145,7 @@ __read_chk(int fd, void *buf, size_t n, size_t buflen)
 static ssize_t
 stream_write(int fd, const char *buf, size_t n)
 {
-    if (n > PIPE_BUF && gpy_patch_nonblocking(fd)) {
+    if (n > PIPE_BUF && wont_block(fd, GPY_WRITE)) {
         return GPY_REAL(write)(fd, buf, n);
     }
     size_t done = 0;
@@ -155,7 +172,7 @@ stream_write(int fd, const char *buf, size_t n)
         }
         if (!checked) {
             checked = 1;
-            if (gpy_patch_nonblocking(fd)) {
+            if (wont_block(fd, GPY_WRITE)) {
                 return GPY_REAL(write)(fd, buf, n);
             }
         }
@@ -199,7 +216,7 @@ stream_writev(int fd, const struct iovec *iov, int cnt)
             if (r < 0 && errno == EINTR) {
                 return -1;
             }
-            if (r != 0 || gpy_patch_nonblocking(fd)) {
+            if (r != 0 || wont_block(fd, GPY_WRITE)) {
                 return GPY_REAL(writev)(fd, iov, cnt);
             }
             if (gpy_patch_wait_fd(fd, GPY_WRITE, -1) == -EINTR) {
@@ -208,7 +225,7 @@ stream_writev(int fd, const struct iovec *iov, int cnt)
             }
         }
     }
-    if (gpy_patch_nonblocking(fd)) {
+    if (wont_block(fd, GPY_WRITE)) {
         return GPY_REAL(writev)(fd, iov, cnt);
     }
     size_t done = 0;

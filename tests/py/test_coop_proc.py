@@ -5,6 +5,7 @@
 #
 #   build/gpython tests/py/test_coop_proc.py [unittest args]
 import builtins
+import errno
 import faulthandler
 import os
 import socket
@@ -118,6 +119,15 @@ class PipeTest(unittest.TestCase):
         with self.assertRaises(BlockingIOError):
             os.read(self.r, 10)
         self.assertFalse(os.get_blocking(self.r))
+
+    def test_wrong_direction_fails_at_once(self):
+        # python3 gets EBADF at once; a readiness wait would never end.
+        for call in (lambda: os.read(self.w, 1),
+                     lambda: os.write(self.r, b"x"),
+                     lambda: os.write(self.r, b"x" * 100000)):
+            with self.assertRaises(OSError) as cm:
+                join(spawn(call))
+            self.assertEqual(cm.exception.errno, errno.EBADF)
 
     def test_eof(self):
         r, w = os.pipe()
