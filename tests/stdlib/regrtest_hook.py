@@ -41,7 +41,8 @@ def _id(test):
         return str(test)
 
 
-def install():
+def install(case_timeout):
+    import faulthandler
     from test.support import testresult
     import unittest
     from unittest.case import _SubTest
@@ -61,7 +62,17 @@ def install():
         method.__name__ = name
         setattr(R, name, method)
 
+    def arm():
+        # One test case (or the fixtures between two) hanging longer than
+        # this dumps all tracebacks and exits: run_regrtest.py then records
+        # it as a hang and resumes with the cases not run yet.  (This takes
+        # over regrtest's per-module faulthandler timer; the runner keeps its
+        # own per-module timeout.)
+        if case_timeout:
+            faulthandler.dump_traceback_later(case_timeout, exit=True)
+
     def on_start(self, test):
+        arm()
         tid = _id(test)
         cur[id(self)] = {"id": tid, "s": None, "msg": None, "sub": None}
         emit(e="start", id=tid)
@@ -90,6 +101,7 @@ def install():
         st["sub"] = (status, "subtest %s:\n%s" % (subtest._subDescription(), _errmsg(err)))
 
     def on_stop(self, test):
+        arm()
         st = cur.pop(id(self), None)
         if st is None:
             return
@@ -116,7 +128,7 @@ def main():
     sys.path[0] = os.getcwd()
     _pid = os.getpid()
     _fd = os.open(events_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    install()
+    install(float(os.environ.pop("GPY_REGRTEST_CASE_TIMEOUT", "0") or 0))
     emit(e="begin", argv=sys.argv[1:], exe=sys.executable,
          version=sys.version.split()[0])
     try:

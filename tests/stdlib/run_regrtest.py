@@ -61,15 +61,14 @@ def short(tid):
 # ---------------------------------------------------------------- running
 
 class Run:
-    """The outcome of one regrtest process."""
+    """The outcome of regrtest on one module (possibly resumed after deaths)."""
 
     def __init__(self):
         self.cases = {}       # short id -> (status, msg)
         self.fixtures = []    # (short id, status, msg): setUpClass errors...
-        self.started = None   # last test started without an end (crash/hang)
-        self.done = None      # regrtest's exit code, None if it never finished
-        self.rc = None        # process exit status (negative: signal)
-        self.timed_out = False
+        self.deaths = []      # (test id or None, what): hangs, crashes
+        self.done = None      # regrtest's exit code of the last segment
+        self.out_of_time = False
         self.duration = 0.0
         self.log = None
         self.version = None
@@ -79,16 +78,16 @@ class Run:
         for s, _ in self.cases.values():
             if s == PASS:
                 c["pass"] += 1
-            elif s in ("skip",):
+            elif s == "skip":
                 c["skip"] += 1
-            elif s in ("xfail",):
+            elif s == "xfail":
                 c["xfail"] += 1
             else:
-                c["fail"] += 1          # fail, error, xpass
+                c["fail"] += 1          # fail, error, xpass, hang, crash
         return c
 
     def finished(self):
-        return self.done is not None and not self.timed_out
+        return not self.deaths and not self.out_of_time and self.done is not None
 
     def brief(self):
         c = self.counts()
@@ -98,15 +97,10 @@ class Run:
         return s
 
     def death(self):
-        if self.timed_out:
-            what = "TIMEOUT"
-        elif self.rc is not None and self.rc < 0:
-            what = "killed by %s" % signal.Signals(-self.rc).name
-        else:
-            what = "died (exit %s) before regrtest finished" % self.rc
-        if self.started:
-            what += " in " + self.started
-        return what
+        what = ["%s in %s" % (w, t) if t else w for t, w, _ in self.deaths]
+        if self.out_of_time:
+            what.append("out of time, the rest never ran")
+        return "; ".join(what) or "did not finish"
 
 
 def _child_setup():
@@ -117,31 +111,7 @@ def _child_setup():
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
-def run_module(interp, module, timeout, workdir, match=None, verbose=False,
-               extra_env=None, use=USE):
-    """Run regrtest on one module under interp; return a Run."""
-    r = Run()
-    os.makedirs(workdir, exist_ok=True)
-    tag = "%s.%s%s" % (module, os.path.basename(interp), ".rerun" if match else "")
-    events = os.path.join(workdir, tag + ".events")
-    r.log = os.path.join(workdir, tag + ".log")
-    if os.path.exists(events):
-        os.unlink(events)
-    cwd = tempfile.mkdtemp(prefix="gpy-regrtest-", dir=workdir)
-    # regrtest's own faulthandler timeout fires a bit before ours, so a hang
-    # dumps every thread's traceback into the log before we kill the group.
-    inner = max(30, int(timeout * 0.95) - 10)
-    cmd = [interp, HOOK, events, "--timeout", str(inner), "-u", use]
-    if verbose:
-        cmd.append("-v")
-    if match:
-        mf = os.path.join(workdir, tag + ".match")
-        with open(mf, "w") as f:
-            f.write("".join("test." + m + "\n" for m in match))
-        cmd += ["--matchfile", mf]
-    for pat in ENV_IGNORE.get(module, ()):
-        cmd += ["-i", pat]
-    cmd.append(module)
+def _clean_env(extra_env=None):
     env = dict(os.environ)
     for k in ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONWARNINGS",
               "PYENV_VERSION", "VIRTUAL_ENV"):
@@ -149,39 +119,135 @@ def run_module(interp, module, timeout, workdir, match=None, verbose=False,
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if extra_env:
         env.update(extra_env)
-    t0 = time.monotonic()
-    with open(r.log, "wb") as log:
-        log.write(("$ cd %s && %s\n" % (cwd, " ".join(cmd))).encode())
-        log.flush()
-        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                             stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True, preexec_fn=_child_setup)
+    return env
+
+
+def _why_died(rc, log_path):
+    """Classify the end of a regrtest process that did not finish."""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 200000))
+            tail = f.read().decode("utf-8", "replace")
+    except OSError:
+        tail = ""
+    if "all goroutines are asleep" in tail:
+        return "crash", "deadlock abort (all goroutines are asleep)"
+    if rc is not None and rc < 0:
         try:
-            r.rc = p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            r.timed_out = True
+            name = signal.Signals(-rc).name
+        except ValueError:
+            name = "signal %d" % -rc
+        return "crash", "killed by " + name
+    if "Timeout (" in tail and "!\nThread 0x" in tail:
+        return "hang", "hang (faulthandler timeout)"
+    if "Fatal Python error" in tail:
+        line = tail[tail.rindex("Fatal Python error"):].splitlines()[0]
+        return "crash", line
+    return "crash", "exit %s before regrtest finished" % rc
+
+
+def run_module(interp, module, timeout, workdir, match=None, use=USE,
+               case_timeout=180, resume=True, extra_env=None, label=None):
+    """Run regrtest on one module under interp within `timeout` seconds in
+    all; return a Run.  When the process dies (crash, or a test case that
+    hangs longer than case_timeout), the test it was running is recorded as
+    "crash"/"hang" and regrtest resumes with the cases not run yet."""
+    r = Run()
+    os.makedirs(workdir, exist_ok=True)
+    tag = "%s.%s%s" % (module, os.path.basename(interp), "." + label if label else "")
+    t0 = time.monotonic()
+    skip = set()            # full ids already run (for --ignorefile)
+    seg = 0
+    while True:
+        seg += 1
+        left = timeout - (time.monotonic() - t0)
+        if left < 20:
+            r.out_of_time = True
+            break
+        stag = tag if seg == 1 else "%s.resume%d" % (tag, seg - 1)
+        events = os.path.join(workdir, stag + ".events")
+        log_path = os.path.join(workdir, stag + ".log")
+        if r.log is None:
+            r.log = log_path
+        if os.path.exists(events):
+            os.unlink(events)
+        cwd = tempfile.mkdtemp(prefix="gpy-regrtest-", dir=workdir)
+        # regrtest's own faulthandler timeout (and the hook's per test case
+        # one) fire before ours, so a hang dumps every thread's traceback into
+        # the log before we kill the process group.
+        inner = max(15, int(left) - 15)
+        cmd = [interp, HOOK, events, "--timeout", str(inner), "-u", use]
+        if match:
+            mf = os.path.join(workdir, stag + ".match")
+            with open(mf, "w") as f:
+                f.write("".join("test." + m + "\n" for m in match))
+            cmd += ["--matchfile", mf]
+        if skip:
+            igf = os.path.join(workdir, stag + ".ignore")
+            with open(igf, "w") as f:
+                f.write("".join(t + "\n" for t in sorted(skip)))
+            cmd += ["--ignorefile", igf]
+        for pat in ENV_IGNORE.get(module, ()):
+            cmd += ["-i", pat]
+        cmd.append(module)
+        env = _clean_env(extra_env)
+        env["GPY_REGRTEST_CASE_TIMEOUT"] = str(min(case_timeout, inner))
+        timed_out = False
+        with open(log_path, "wb") as log:
+            log.write(("$ cd %s && %s\n" % (cwd, " ".join(cmd))).encode())
+            log.flush()
+            p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                 stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True, preexec_fn=_child_setup)
+            try:
+                rc = p.wait(left)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                rc = p.wait()
+            # children the tests left behind
             try:
                 os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):
                 pass
-            r.rc = p.wait()
-        # children the tests left behind
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        shutil.rmtree(cwd, ignore_errors=True)
+        started, done, nrun = parse_events(r, events, skip)
+        r.done = done
+        if done is not None and not timed_out:
+            break
+        if timed_out:
+            kind, what = "hang", "hang (killed at the module timeout)"
+        else:
+            kind, what = _why_died(rc, log_path)
+        r.deaths.append((started, what, log_path))
+        if started is None:
+            # died outside a test case (import, setUpClass, teardown...):
+            # resuming would die the same way unless something ran
+            if nrun == 0:
+                break
+        else:
+            r.cases[started] = (kind, what)
+            skip.add("test." + started)
+        if not resume or len(r.deaths) >= 8:
+            break
     r.duration = time.monotonic() - t0
-    shutil.rmtree(cwd, ignore_errors=True)
-    parse_events(r, events)
     return r
 
 
-def parse_events(r, path):
+def parse_events(r, path, seen):
+    """Merge an events file into r; return (started-not-ended id, done code,
+    number of cases run).  Adds the full ids of the cases run to seen."""
     started = None
+    done = None
+    n = 0
     try:
         f = open(path, encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        return
+        return None, None, 0
     with f:
         for line in f:
             try:
@@ -194,14 +260,16 @@ def parse_events(r, path):
             elif e == "end":
                 tid = short(ev["id"])
                 r.cases[tid] = (ev.get("s"), ev.get("msg"))
+                seen.add(ev["id"])
+                n += 1
                 started = None
             elif e == "fixture":
                 r.fixtures.append((short(ev["id"]), ev.get("s"), ev.get("msg")))
             elif e == "begin":
                 r.version = ev.get("version")
             elif e == "done":
-                r.done = ev.get("code")
-    r.started = started
+                done = ev.get("code")
+    return started, done, n
 
 
 # ------------------------------------------------------------- baselines
@@ -329,28 +397,38 @@ def do_module(args, module, expected):
         shutil.rmtree(wd, ignore_errors=True)
     base = None if args.live_baseline else load_baseline(module)
     if base is None:
-        base = run_module(PYTHON3, module, args.timeout, wd, use=args.use)
+        base = run_module(PYTHON3, module, args.timeout, wd, use=args.use,
+                          case_timeout=args.case_timeout)
         if args.live_baseline is False:
             print("stdlib %s: no baseline (tests/stdlib/baseline/%s.json); "
                   "ran python3 live" % (module, module), flush=True)
-    g = run_module(args.gpython, module, args.timeout, wd, use=args.use)
+    g = run_module(args.gpython, module, args.timeout, wd, use=args.use,
+                   case_timeout=args.case_timeout)
     regress, exp_hits, fixed = compare(module, base, g, expected)
 
     flaky, env = [], []
-    if regress and args.rerun and len(regress) <= args.rerun_max:
-        ids = [t for t, _, _ in regress]
+    # Re-run the failures (not the hangs and crashes: they cost a timeout
+    # each) alone: under gpython to weed out timing flakes, then under
+    # python3 to weed out what fails on this machine now anyway.
+    again = [x for x in regress if x[1] not in ("hang", "crash")]
+    if again and args.rerun and len(again) <= args.rerun_max:
+        ids = [t for t, _, _ in again]
         rt = max(120, min(args.timeout, 60 + 20 * len(ids)))
-        g2 = run_module(args.gpython, module, rt, wd, match=ids, use=args.use)
-        still = [(t, s, w) for t, s, w in regress if g2.cases.get(t, (None,))[0] != PASS]
-        flaky = [(t, s, w) for t, s, w in regress if g2.cases.get(t, (None,))[0] == PASS]
+        g2 = run_module(args.gpython, module, rt, wd, match=ids, use=args.use,
+                        label="rerun", case_timeout=args.case_timeout)
+        still = [x for x in again if g2.cases.get(x[0], (None,))[0] != PASS]
+        flaky = [x for x in again if g2.cases.get(x[0], (None,))[0] == PASS]
         if still:
             p2 = run_module(PYTHON3, module, rt, wd, match=[t for t, _, _ in still],
-                            use=args.use)
-            env = [(t, s, w) for t, s, w in still if p2.cases.get(t, (None,))[0] != PASS]
-            still = [(t, s, w) for t, s, w in still if p2.cases.get(t, (None,))[0] == PASS]
-        regress = still
+                            use=args.use, label="rerun",
+                            case_timeout=args.case_timeout)
+            env = [x for x in still if p2.cases.get(x[0], (None,))[0] != PASS]
+        regress = [x for x in regress if x not in flaky and x not in env]
 
-    ok = not regress and g.finished()
+    # a death outside any test case, or running out of time, fails the
+    # module even if every case that ran passed
+    ok = (not regress and not g.out_of_time
+          and not any(t is None for t, _, _ in g.deaths))
     bc = base.counts()
     gc = g.counts()
     res = {
@@ -373,8 +451,11 @@ def do_module(args, module, expected):
             json.dump(res, f, indent=1)
             f.write("\n")
 
-    for tid, s, why in regress:
+    for tid, s, why in regress[:args.max_report]:
         print("  REGRESSION %s: %s: %s" % (tid, s, why))
+    if len(regress) > args.max_report:
+        print("  ... and %d more regressions (see %s)" % (
+            len(regress) - args.max_report, args.results or "--results"))
     for tid, s, why in flaky:
         print("  flaky (passed when re-run alone) %s: %s: %s" % (tid, s, why))
     for tid, s, why in env:
@@ -384,9 +465,9 @@ def do_module(args, module, expected):
             print("  expected failure %s: %s  # %s" % (tid, s, why))
     for tid, s, why in fixed:
         print("  NOTE: %s passes under gpython but is listed in expected_failures.txt" % tid)
-    if not g.finished():
-        print("  gpython run did not finish: %s; log: %s" % (g.death(), g.log))
-        tail(g.log)
+    for t, what, log in g.deaths:
+        print("  gpython died: %s in %s; log: %s" % (what, t, log))
+        tail(log, 25)
     print("stdlib %-26s python3: %s | gpython: %s | regressions=%d expected=%d "
           "flaky=%d env=%d | %.0fs %s" % (
               module, base.brief(), g.brief(), len(regress), len(exp_hits),
@@ -396,18 +477,29 @@ def do_module(args, module, expected):
 
 
 def tail(path, n=40):
+    """Print the log from the last crash/hang report (or its last lines)."""
     try:
         with open(path, "rb") as f:
-            data = f.read()[-8000:].decode("utf-8", "replace")
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 100000))
+            data = f.read().decode("utf-8", "replace")
     except OSError:
         return
-    for line in data.splitlines()[-n:]:
+    lines = data.splitlines()
+    at = None
+    for i, line in enumerate(lines):
+        if (line.startswith("Fatal Python error") or line.startswith("Timeout (")
+                or "all goroutines are asleep" in line):
+            at = i
+    lines = lines[at:at + n] if at is not None else lines[-n:]
+    for line in lines:
         print("    | " + line)
 
 
 def make_baseline(args, module):
     wd = os.path.join(args.workdir, module)
-    r = run_module(PYTHON3, module, args.timeout, wd, use=args.use)
+    r = run_module(PYTHON3, module, args.timeout, wd, use=args.use,
+                          case_timeout=args.case_timeout)
     save_baseline(module, r, args.use)
     print("baseline %-26s python3: %s | %.0fs" % (module, r.brief(), r.duration),
           flush=True)
@@ -441,6 +533,8 @@ def main():
     ap.add_argument("--gpython", default=os.path.join(HERE, "..", "..", "build", "gpython"))
     ap.add_argument("--timeout", type=float, default=900,
                     help="per module and interpreter, seconds (default 900)")
+    ap.add_argument("--case-timeout", type=float, default=180,
+                    help="a test case running longer counts as a hang (default 180)")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(),
                                                       "gpy-stdlib-%d" % os.getuid()))
     ap.add_argument("--use", default=None,
@@ -454,6 +548,8 @@ def main():
                     help="do not re-run regressions alone to weed out flakes")
     ap.add_argument("--rerun-max", type=int, default=200)
     ap.add_argument("--show-expected", action="store_true")
+    ap.add_argument("--max-report", type=int, default=30,
+                    help="print at most this many regressions per module")
     ap.add_argument("--table", metavar="RESULTS_DIR",
                     help="print a markdown table of a results dir and exit")
     args = ap.parse_args()
