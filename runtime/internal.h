@@ -68,6 +68,9 @@ struct gpy_g {
     int state;
     gpy_g *next;                /* run queue link */
     gpy_g *rnext;               /* remote queue link */
+    int rqueued;                /* in the remote queue (runtime lock) */
+    int rpending;               /* wakeups queued from other threads (lock) */
+    int rtaken;                 /* wakeups taken by the current drain */
     int inflight;               /* wakeups from other threads not yet consumed */
     gpy_g *all_prev, *all_next; /* list of every live goroutine */
     gpy_waiter *wait;           /* interruptible wait it is parked in */

@@ -8,6 +8,7 @@
 #include <frameobject.h>
 #include <structmember.h>
 #include "internal/pycore_runtime.h"
+#include "internal/pycore_frame.h"
 #undef Py_BUILD_CORE
 
 #include "gpy.h"
@@ -212,6 +213,10 @@ g_main(void *arg)
 {
     gostart *s = arg;
     PyEval_RestoreThread(s->ts);
+    /* CPython keys thread states by thread_id (sys._current_frames(),
+     * PyThreadState_SetAsyncExc): the goroutine id, as _thread.get_ident()
+     * says. */
+    s->ts->thread_id = (unsigned long)gpy_g_id(gpy_g_current());
     PyObject *r = PyObject_Call(s->f, s->args, s->kw);
     if (!r) {
         report_escaped(gpy_g_id(gpy_g_current()));
@@ -291,12 +296,14 @@ static int sysmon_started;
  * the GIL -- which makes the running goroutine drop it at its next
  * bytecode boundary -- and arms a one-shot trace function on that
  * goroutine's thread state; the trace function yields at the next line
- * event and puts back whatever tracer the goroutine had. The saved tracer
+ * or opcode event and puts back whatever tracer the goroutine had. The saved tracer
  * travels in the trace object, so it is per goroutine. */
 typedef struct {
     PyObject_HEAD
     Py_tracefunc func;      /* the goroutine's own tracer, if any */
     PyObject *obj;
+    PyFrameObject *frame;   /* the frame made to emit opcode events */
+    char opcodes;           /* its f_trace_opcodes before */
 } SavedTrace;
 
 static PyTypeObject *saved_trace_type;
@@ -306,6 +313,7 @@ saved_trace_dealloc(SavedTrace *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
     Py_XDECREF(self->obj);
+    Py_XDECREF(self->frame);
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -325,6 +333,11 @@ preempt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     SavedTrace *st = (SavedTrace *)obj;
     Py_INCREF(st);
+    int opcodes_were_on = 1;
+    if (st->frame) {
+        st->frame->f_trace_opcodes = st->opcodes;
+        opcodes_were_on = st->opcodes;
+    }
     PyEval_SetTrace(st->func, st->obj);
     Py_DECREF(st);
     if (PyErr_Occurred()) {
@@ -337,7 +350,8 @@ preempt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     }
     /* Forward the event to the goroutine's own tracer. */
     PyThreadState *ts = PyThreadState_Get();
-    if (ts->c_tracefunc && ts->c_tracefunc != preempt_trace) {
+    if (ts->c_tracefunc && ts->c_tracefunc != preempt_trace &&
+        (what != PyTrace_OPCODE || opcodes_were_on)) {
         return ts->c_tracefunc(ts->c_traceobj, frame, what, arg);
     }
     return 0;
@@ -358,6 +372,14 @@ arm_preempt(PyThreadState *ts)
     st->func = ts->c_tracefunc;
     st->obj = ts->c_traceobj;
     Py_XINCREF(st->obj);
+    /* A loop that jumps to its own line (`while True: pass`) makes no line
+     * events: ask the running frame for opcode events too. */
+    st->frame = PyThreadState_GetFrame(ts);
+    st->opcodes = 0;
+    if (st->frame) {
+        st->opcodes = st->frame->f_trace_opcodes;
+        st->frame->f_trace_opcodes = 1;
+    }
     if (_PyEval_SetTrace(ts, preempt_trace, (PyObject *)st) < 0) {
         PyErr_Clear();
     }
@@ -581,6 +603,7 @@ gpython_after_fork(PyObject *self, PyObject *unused)
      * thread did not survive the fork. */
     ts_pool_forget();
     sysmon_started = 0;
+    main_tstate = PyThreadState_Get();
     gpy_sched_after_fork();
     Py_RETURN_NONE;
 }
@@ -1442,6 +1465,7 @@ int
 gpy_py_install(void)
 {
     main_tstate = PyThreadState_Get();
+    main_tstate->thread_id = 1;
     gpy_g_set_user(gpy_g_main(), main_tstate);
     gpy_hooks hooks = {hook_switch_in, hook_deadlock, hook_park_enter,
                        hook_park_exit};

@@ -35,6 +35,8 @@ static struct {
     int shutdown;               /* finalizing: only `owner` runs from now on */
     gpy_g *owner;
     gpy_g main_g;
+    gpy_g *mainp;               /* the main goroutine: main_g, or after a fork
+                                   from another goroutine, that goroutine */
     gpy_g *cur;
     gpy_g *prev;                /* the goroutine that switched to cur */
     gpy_g *runq_head, *runq_tail;
@@ -141,6 +143,7 @@ gpy_sched_init(void)
     S.thread = pthread_self();
     S.main_g.id = 1;
     S.main_g.state = GPY_G_RUNNING;
+    S.mainp = &S.main_g;
     S.cur = &S.main_g;
     S.count = 1;
     S.next_id = 2;
@@ -217,7 +220,7 @@ gpy_g_current(void)
 gpy_g *
 gpy_g_main(void)
 {
-    return &S.main_g;
+    return S.mainp;
 }
 
 uint64_t
@@ -247,7 +250,9 @@ gpy_g_count(void)
 void
 gpy_g_foreach(void (*fn)(gpy_g *g, void *arg), void *arg)
 {
-    fn(&S.main_g, arg);
+    if (S.main_g.state != GPY_G_DEAD) {
+        fn(&S.main_g, arg);
+    }
     for (gpy_g *g = S.all; g; g = g->all_next) {
         fn(g, arg);
     }
@@ -306,17 +311,25 @@ make_runnable(gpy_g *g)
     runq_push(g);
 }
 
+/* remote_push queues a wakeup of g from another OS thread. A goroutine is
+ * in the queue at most once (it may be woken again from another thread
+ * before the scheduler drains the queue): later wakeups only add to its
+ * count, which the drain takes off g->inflight. */
 static void
 remote_push(gpy_g *g)
 {
     gpy__lock();
-    g->rnext = NULL;
-    if (S.remote_tail) {
-        S.remote_tail->rnext = g;
-    } else {
-        S.remote_head = g;
+    g->rpending++;
+    if (!g->rqueued) {
+        g->rqueued = 1;
+        g->rnext = NULL;
+        if (S.remote_tail) {
+            S.remote_tail->rnext = g;
+        } else {
+            S.remote_head = g;
+        }
+        S.remote_tail = g;
     }
-    S.remote_tail = g;
     gpy__unlock();
     ev_async_send(S.loop, &S.async);
 }
@@ -330,6 +343,11 @@ drain_remote(void)
     gpy__lock();
     gpy_g *g = S.remote_head;
     S.remote_head = S.remote_tail = NULL;
+    for (gpy_g *q = g; q; q = q->rnext) {
+        q->rqueued = 0;
+        q->rtaken = q->rpending;
+        q->rpending = 0;
+    }
     gpy__unlock();
     while (g) {
         gpy_g *next = g->rnext;
@@ -342,7 +360,8 @@ drain_remote(void)
             }
         } else {
             make_runnable(g);
-            __atomic_sub_fetch(&g->inflight, 1, __ATOMIC_ACQ_REL);
+            /* spawns (GPY_G_NEW) count no inflight: only wakeups do */
+            __atomic_sub_fetch(&g->inflight, g->rtaken, __ATOMIC_ACQ_REL);
         }
         g = next;
     }
@@ -450,7 +469,7 @@ handle_signal_arrival(void)
     /* Python runs signal handlers in the main goroutine: interrupt its
      * wait and let it run first so the handler (KeyboardInterrupt) runs
      * promptly there. */
-    gpy_g *m = S.shutdown ? S.owner : &S.main_g;
+    gpy_g *m = S.shutdown ? S.owner : S.mainp;
     if (m->state == GPY_G_PARKED && m->wait) {
         gpy_g_interrupt(m);
     }
@@ -1029,11 +1048,16 @@ gpy_sched_after_fork(void)
     S.count = 1;
     S.nwatchers = 0;
     S.nown = 0;
+    self->inflight = 0;
+    self->rqueued = self->rpending = 0;
     if (self != &S.main_g) {
+        /* The forking goroutine becomes the child's main goroutine (it is
+         * the one Python runs signal handlers in now). */
         S.all = self;
         self->all_prev = self->all_next = NULL;
-        S.count = 2;
         S.main_g.state = GPY_G_DEAD;
+        S.main_g.user = NULL;
+        S.mainp = self;
     }
     for (int i = 0; i < S.nfdw; i++) {
         S.fdw[i] = NULL;

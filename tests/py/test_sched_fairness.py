@@ -30,6 +30,10 @@ def compute(stop):
         x += 1
 
 
+def tight_loop(stop):
+    while not stop: pass     # one line jumping to itself: no line events
+
+
 def yield_loop(stop):
     while not stop:
         time.sleep(0)        # always ready again at once
@@ -55,6 +59,9 @@ class TestFairness(unittest.TestCase):
         # CPU-bound goroutines are preempted (see README: a monitor thread
         # notices a goroutine running for a whole slice while others wait).
         self.check_timer(compute)
+
+    def test_timer_fires_among_tight_loops(self):
+        self.check_timer(tight_loop)
 
     def check_io(self, body):
         a, b = socket.socketpair()
