@@ -6,10 +6,12 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,17 +127,48 @@ async_cb(struct ev_loop *loop, ev_async *w, int revents)
     (void)revents;
 }
 
+/* new_loop makes the scheduler's libev loop and its async watcher. With
+ * stdin, stdout or stderr closed, the loop's epoll fd and eventfd would
+ * take those numbers and a later print() would write into the eventfd:
+ * hold the free ones with /dev/null meanwhile. */
+static struct ev_loop *
+new_loop(void)
+{
+    int held[3], nheld = 0;
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int h = open("/dev/null", O_RDWR | O_CLOEXEC);
+            if (h >= 0) {
+                held[nheld++] = h;
+            }
+        }
+    }
+    /* Not ev_default_loop: the default loop installs a SIGCHLD handler
+     * that reaps every child with waitpid(-1), stealing exit statuses from
+     * subprocess/os.waitpid (and hiding SIG_DFL from signal.getsignal).
+     * Child waits use pidfds instead. */
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (loop) {
+        ev_async_init(&S.async, async_cb);
+        ev_async_start(loop, &S.async);
+        /* The async watcher alone must not keep the loop "alive":
+         * deadlock detection counts the watchers that can wake a
+         * goroutine. */
+        ev_unref(loop);
+    }
+    while (nheld > 0) {
+        close(held[--nheld]);
+    }
+    return loop;
+}
+
 int
 gpy_sched_init(void)
 {
     if (S.inited) {
         return 0;
     }
-    /* Not ev_default_loop: the default loop installs a SIGCHLD handler
-     * that reaps every child with waitpid(-1), stealing exit statuses from
-     * subprocess/os.waitpid (and hiding SIG_DFL from signal.getsignal).
-     * Child waits use pidfds instead. */
-    S.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    S.loop = new_loop();
     if (!S.loop) {
         return -ENOMEM;
     }
@@ -148,11 +181,6 @@ gpy_sched_init(void)
     S.count = 1;
     S.next_id = 2;
     S.rng = (uint64_t)gpy_now_ns() * 0x9E3779B97F4A7C15ull | 1;
-    ev_async_init(&S.async, async_cb);
-    ev_async_start(S.loop, &S.async);
-    /* The async watcher alone must not keep the loop "alive": deadlock
-     * detection counts the watchers that can wake a goroutine. */
-    ev_unref(S.loop);
     on_sched = 1;
     S.inited = 1;
     return 0;
@@ -446,6 +474,13 @@ deadlocked(void)
         return 0;
     }
     if (other_threads_exist()) {
+        return 0;
+    }
+    /* An armed alarm()/setitimer() will deliver a signal whose handler
+     * may wake someone (python3 would wait for it too). */
+    struct itimerval it;
+    if (getitimer(ITIMER_REAL, &it) == 0 &&
+        (it.it_value.tv_sec || it.it_value.tv_usec)) {
         return 0;
     }
     /* Only now look at the remote queue, under its lock: a thread that
@@ -1028,13 +1063,10 @@ gpy_sched_after_fork(void)
     /* Watchers of the goroutines that did not survive are still started;
      * a fresh loop forgets them. */
     ev_loop_destroy(S.loop);
-    S.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    S.loop = new_loop();
     if (!S.loop) {
         gpy__fatal("cannot re-create the event loop after fork");
     }
-    ev_async_init(&S.async, async_cb);
-    ev_async_start(S.loop, &S.async);
-    ev_unref(S.loop);
     pthread_mutex_init(&S.mu, NULL);
     S.thread = pthread_self();
     on_sched = 1;

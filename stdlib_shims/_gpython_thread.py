@@ -13,6 +13,7 @@ kernel thread id for another OS thread. signal.pthread_kill accepts both.
 
 import signal as _signal
 import sys
+import time as _time
 import _thread
 import _gpython
 
@@ -22,6 +23,7 @@ os_get_ident = _thread.get_ident
 os_get_native_id = _thread.get_native_id
 _sched_thread = os_get_ident()     # imported by _gpython_init, on it
 _orig_pthread_kill = _signal.pthread_kill
+_orig_getcpuclockid = getattr(_time, "pthread_getcpuclockid", None)
 
 get_ident = _gpython.goid
 _allocate_lock = _thread.allocate_lock
@@ -56,6 +58,15 @@ def pthread_kill(thread_id, signalnum, /):
     if 0 < thread_id < _GOROUTINE_IDS:
         thread_id = _sched_thread
     return _orig_pthread_kill(thread_id, signalnum)
+
+
+def pthread_getcpuclockid(thread_id, /):
+    """pthread_getcpuclockid(thread_id): time.pthread_getcpuclockid, where a
+    goroutine id names the scheduler thread (whose CPU clock counts every
+    goroutine's time): a goroutine id is no pthread_t to hand to libc."""
+    if 0 < thread_id < _GOROUTINE_IDS:
+        thread_id = _sched_thread
+    return _orig_getcpuclockid(thread_id)
 
 
 def _count():
@@ -251,6 +262,7 @@ for _f in (start_new_thread, get_native_id, _count, interrupt_main,
            _excepthook):
     _f.__module__ = "_thread"
 pthread_kill.__module__ = "signal"
+pthread_getcpuclockid.__module__ = "time"
 del _f
 
 installed = False
@@ -266,6 +278,8 @@ def install():
     for name, value in _PATCH.items():
         setattr(_thread, name, value)
     _signal.pthread_kill = pthread_kill
+    if _orig_getcpuclockid is not None:
+        _time.pthread_getcpuclockid = pthread_getcpuclockid
     installed = True
     _rekey_module_locks(old_ident, get_ident())
     threading = sys.modules.get("threading")
