@@ -245,6 +245,68 @@ def _excepthook(args, /):
     stderr.flush()
 
 
+# The global import lock (_imp.acquire_lock, taken by importlib around its
+# table of module locks and by fork) is keyed by the OS thread in C, so it
+# is reentrant across goroutines. A gate in front of it, owned by a
+# goroutine, makes it exclusive again: goroutine A preempted or parked
+# while holding it keeps goroutine B out, and fork() in B waits for A's
+# import to finish (PyOS_BeforeFork's own acquisition would not).
+import _imp
+_c_imp_acquire = _imp.acquire_lock
+_c_imp_release = _imp.release_lock
+_imp_gate = _allocate_lock()
+_imp_owner = [None, 0]      # goroutine id, recursion level
+_imp_fork_gate = [False]    # the forking goroutine took the gate for fork
+
+
+def imp_acquire_lock():
+    """acquire_lock(): _imp.acquire_lock, owned by the calling goroutine."""
+    me = get_ident()
+    if _imp_owner[0] == me:
+        _imp_owner[1] += 1
+    else:
+        _imp_gate.acquire()
+        _imp_owner[0] = me
+        _imp_owner[1] = 1
+    _c_imp_acquire()
+
+
+def imp_release_lock():
+    """release_lock(): _imp.release_lock for imp_acquire_lock."""
+    if _imp_owner[0] != get_ident():
+        raise RuntimeError("not holding the import lock")
+    _c_imp_release()
+    _imp_owner[1] -= 1
+    if _imp_owner[1] == 0:
+        _imp_owner[0] = None
+        _imp_gate.release()
+
+
+def _imp_before_fork():
+    if _imp_owner[0] != get_ident():
+        _imp_gate.acquire()
+        _imp_fork_gate[0] = True
+
+
+def _imp_after_fork_parent():
+    if _imp_fork_gate[0]:
+        _imp_fork_gate[0] = False
+        _imp_gate.release()
+
+
+def _imp_after_fork_child():
+    # Only the forking goroutine survives: it holds the gate for the fork,
+    # or through imp.acquire_lock() (then it keeps holding it).
+    if _imp_fork_gate[0]:
+        _imp_fork_gate[0] = False
+        _imp_gate.release()
+
+
+imp_acquire_lock.__name__ = "acquire_lock"
+imp_release_lock.__name__ = "release_lock"
+imp_acquire_lock.__module__ = imp_release_lock.__module__ = "_imp"
+
+
 _PATCH = {
     "start_new_thread": start_new_thread,
     "start_new": start_new_thread,
@@ -280,6 +342,15 @@ def install():
     _signal.pthread_kill = pthread_kill
     if _orig_getcpuclockid is not None:
         _time.pthread_getcpuclockid = pthread_getcpuclockid
+    # Registered after _gpython_init's handler: this before-fork hook runs
+    # last (closest to the fork), the after-fork ones after the scheduler
+    # is re-armed.
+    _imp.acquire_lock = imp_acquire_lock
+    _imp.release_lock = imp_release_lock
+    import os
+    os.register_at_fork(before=_imp_before_fork,
+                        after_in_parent=_imp_after_fork_parent,
+                        after_in_child=_imp_after_fork_child)
     installed = True
     _rekey_module_locks(old_ident, get_ident())
     threading = sys.modules.get("threading")
