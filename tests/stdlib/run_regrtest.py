@@ -97,7 +97,14 @@ class Run:
         return s
 
     def death(self):
-        what = ["%s in %s" % (w, t) if t else w for t, w, _ in self.deaths]
+        if len(self.deaths) > 2:
+            kinds = {}
+            for t, w, _ in self.deaths:
+                k = self.cases.get(t, ("crash",))[0] if t else "crash"
+                kinds[k] = kinds.get(k, 0) + 1
+            what = [", ".join("%d %ss" % (n, k) for k, n in sorted(kinds.items()))]
+        else:
+            what = ["%s in %s" % (w, t) if t else w for t, w, _ in self.deaths]
         if self.out_of_time:
             what.append("out of time, the rest never ran")
         return "; ".join(what) or "did not finish"
