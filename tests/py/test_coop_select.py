@@ -18,34 +18,9 @@ if not hasattr(builtins, "go"):
     sys.exit("test_coop_select.py must run under gpython")
 
 WATCHDOG = 150
+
+from gpytest import Ticker  # noqa: E402
 TIMEOUT = 0.2
-
-
-class Ticker:
-    """A goroutine counting ~1 ms naps: it only advances while the OS
-    thread is free."""
-
-    def __init__(self):
-        self.n = 0
-        self._stop = False
-        self._done = chan(1)
-        go(self._run)
-
-    def _run(self):
-        while not self._stop:
-            self.n += 1
-            time.sleep(0.001)
-        self._done.send(None)
-
-    def close(self):
-        self._stop = True
-        self._done.recv()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def write_later(fd, delay, data=b"x"):

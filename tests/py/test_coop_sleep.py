@@ -18,6 +18,8 @@ if not hasattr(builtins, "go"):
 
 WATCHDOG = 150
 
+from gpytest import spawn, join  # noqa: E402
+
 
 class Ticker:
     """A goroutine counting ~1 ms naps: it only advances while the OS
@@ -45,26 +47,6 @@ class Ticker:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def spawn(fn, *args):
-    """go(fn, *args); returns a channel that receives (result, exception)."""
-    ch = chan(1)
-
-    def run():
-        try:
-            ch.send((fn(*args), None))
-        except BaseException as e:  # handed to the test to raise
-            ch.send((None, e))
-    go(run)
-    return ch
-
-
-def join(ch):
-    res, exc = ch.recv()
-    if exc is not None:
-        raise exc
-    return res
 
 
 class SleepTest(unittest.TestCase):
