@@ -18,35 +18,7 @@ if not hasattr(builtins, "go"):
 
 WATCHDOG = 150
 
-from gpytest import spawn, join  # noqa: E402
-
-
-class Ticker:
-    """A goroutine counting ~1 ms naps: it only advances while the OS
-    thread is free, so a blocking call that froze the process shows up as
-    a ticker that stood still."""
-
-    def __init__(self):
-        self.n = 0
-        self._stop = False
-        self._done = chan(1)
-        go(self._run)
-
-    def _run(self):
-        while not self._stop:
-            self.n += 1
-            time.sleep(0.001)
-        self._done.send(None)
-
-    def close(self):
-        self._stop = True
-        self._done.recv()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+from gpytest import Ticker, spawn, join  # noqa: E402
 
 
 class SleepTest(unittest.TestCase):

@@ -28,6 +28,8 @@ if not hasattr(builtins, "go"):
 
 WATCHDOG = 150
 
+from gpytest import Ticker  # noqa: E402
+
 
 def run_gpython(code, *xopts, timeout=30, env=None):
     """Run code under gpython (sys.executable); returns CompletedProcess."""
@@ -37,27 +39,6 @@ def run_gpython(code, *xopts, timeout=30, env=None):
     args += ["-c", textwrap.dedent(code)]
     return subprocess.run(args, capture_output=True, text=True,
                           timeout=timeout, env=env)
-
-
-class Ticker:
-    """A goroutine counting short naps: it only advances while the OS thread
-    is free."""
-
-    def __init__(self):
-        self.n = 0
-        self._stop = False
-        self._done = chan(1)
-        go(self._run)
-
-    def _run(self):
-        while not self._stop:
-            self.n += 1
-            time.sleep(0.002)
-        self._done.send(None)
-
-    def close(self):
-        self._stop = True
-        self._done.recv()
 
 
 class TestIdentity(unittest.TestCase):
