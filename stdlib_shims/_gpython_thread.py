@@ -11,7 +11,7 @@ goroutine, not a kernel task: do not look it up in /proc/self/task — and the
 kernel thread id for another OS thread. signal.pthread_kill accepts both.
 """
 
-import signal as _signal
+import _signal
 import sys
 import time as _time
 import _thread
