@@ -118,6 +118,41 @@ def _child_setup():
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
+def describe_group(pgid):
+    """The processes left in a process group, for the log of a hang."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                stat = f.read()
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[2]) != pgid:
+                continue
+            with open("/proc/%s/status" % name) as f:
+                st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+            with open("/proc/%s/cmdline" % name, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")[:200]
+            try:
+                with open("/proc/%s/wchan" % name) as f:
+                    wchan = f.read()
+            except OSError:
+                wchan = "?"
+            out.append("  pid %s ppid %s state %s threads %s wchan %s sigblk %s "
+                       "sigpnd %s shdpnd %s sigcgt %s sigign %s\n    %s\n" % (
+                           name, st["PPid"].strip(), fields[0], st["Threads"].strip(),
+                           wchan, st["SigBlk"].strip(), st["SigPnd"].strip(),
+                           st["ShdPnd"].strip(), st["SigCgt"].strip(),
+                           st["SigIgn"].strip(), cmd))
+        except (OSError, ValueError, KeyError, IndexError):
+            continue
+    if not out:
+        return ""
+    return ("\n== run_regrtest.py: processes left in the group after the "
+            "interpreter ended:\n" + "".join(out))
+
+
 def _clean_env(extra_env=None):
     env = dict(os.environ)
     for k in ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONWARNINGS",
@@ -216,7 +251,9 @@ def run_module(interp, module, timeout, workdir, match=None, use=USE,
                 except ProcessLookupError:
                     pass
                 rc = p.wait()
-            # children the tests left behind
+            # children the tests left behind: what were they doing?
+            if rc != 0 or timed_out:
+                log.write(describe_group(p.pid).encode())
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
