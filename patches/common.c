@@ -24,7 +24,7 @@ gpy_patch_may_park(void)
      * the kernel: no goroutine runs inside ev_run (its callbacks only mark
      * goroutines runnable), so a non-zero depth means the caller is the
      * event loop. */
-    if (ev_depth(gpy_sched_loop()) != 0) {
+    if (gpy_sched_in_loop()) {
         return 0;
     }
     /* A handler (CPython's writes the wakeup fd) may interrupt a parked

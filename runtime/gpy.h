@@ -22,9 +22,13 @@ typedef struct gpy_chan gpy_chan;
  * other gpy_ function. Returns 0 or -errno. */
 int gpy_sched_init(void);
 
-/* gpy_sched_loop returns the scheduler's libev loop. Only the scheduler
- * thread may touch it. */
+/* gpy_sched_loop returns the scheduler's libev loop (made on first use).
+ * Only the scheduler thread may touch it. */
 struct ev_loop *gpy_sched_loop(void);
+
+/* gpy_sched_in_loop tells whether the caller runs inside the scheduler's
+ * ev_run (libev's own epoll_wait and eventfd calls): it must not park. */
+int gpy_sched_in_loop(void);
 
 /* gpy_sched_active tells whether the caller may park: it runs on the
  * scheduler thread, the runtime is initialised and not shut down. Every

@@ -1375,6 +1375,21 @@ PyInit__gpython(void)
             goto fail;
         }
     }
+    /* get_ident for the _thread shim: goid() that says it comes from
+     * _thread, as the function it replaces does (code checking the
+     * __module__ of what it got from _thread sees that). */
+    static PyMethodDef get_ident_def = {
+        "get_ident", gpython_goid, METH_NOARGS,
+        "get_ident() -> int: the running goroutine's id (another OS "
+        "thread: its thread identifier)."};
+    PyObject *thread_name = PyUnicode_FromString("_thread");
+    PyObject *get_ident = thread_name ?
+        PyCFunction_NewEx(&get_ident_def, NULL, thread_name) : NULL;
+    Py_XDECREF(thread_name);
+    if (!get_ident || PyModule_AddObject(m, "thread_get_ident", get_ident) < 0) {
+        Py_XDECREF(get_ident);
+        goto fail;
+    }
     if (PyModule_AddObjectRef(m, "chan", (PyObject *)chan_type) < 0 ||
         PyModule_AddObjectRef(m, "default", default_obj) < 0 ||
         PyModule_AddObjectRef(m, "nilchan", nilchan_obj) < 0 ||

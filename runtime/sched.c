@@ -168,10 +168,6 @@ gpy_sched_init(void)
     if (S.inited) {
         return 0;
     }
-    S.loop = new_loop();
-    if (!S.loop) {
-        return -ENOMEM;
-    }
     pthread_mutex_init(&S.mu, NULL);
     S.thread = pthread_self();
     S.main_g.id = 1;
@@ -186,10 +182,44 @@ gpy_sched_init(void)
     return 0;
 }
 
+/* loop_get returns the libev loop, creating it on first use: a program
+ * whose goroutines never wait on time or fds never opens its epoll fd and
+ * eventfd (a child process listing its fds sees none of ours). */
+static struct ev_loop *
+loop_get(void)
+{
+    if (!S.loop) {
+        struct ev_loop *l = new_loop();
+        if (!l) {
+            gpy__fatal("cannot create the event loop");
+        }
+        __atomic_store_n(&S.loop, l, __ATOMIC_SEQ_CST);
+    }
+    return S.loop;
+}
+
 struct ev_loop *
 gpy_sched_loop(void)
 {
-    return S.loop;
+    return loop_get();
+}
+
+int
+gpy_sched_in_loop(void)
+{
+    return S.loop && ev_depth(S.loop) != 0;
+}
+
+/* wake_loop wakes the scheduler out of ev_run from any thread or a signal
+ * handler. Without a loop yet there is nothing to wake: the scheduler
+ * drains the remote queue again after creating it, before it blocks. */
+static void
+wake_loop(void)
+{
+    struct ev_loop *l = __atomic_load_n(&S.loop, __ATOMIC_SEQ_CST);
+    if (l) {
+        ev_async_send(l, &S.async);
+    }
 }
 
 int
@@ -359,7 +389,7 @@ remote_push(gpy_g *g)
         S.remote_tail = g;
     }
     gpy__unlock();
-    ev_async_send(S.loop, &S.async);
+    wake_loop();
 }
 
 static void
@@ -467,7 +497,7 @@ deadlocked(void)
     if (S.runq_head || S.signal_arrived) {
         return 0;
     }
-    if (S.nwatchers > 0 || ev_pending_count(S.loop) > 0) {
+    if (S.nwatchers > 0 || (S.loop && ev_pending_count(S.loop) > 0)) {
         return 0;
     }
     if (gpy_offload_pending() > 0) {
@@ -571,7 +601,7 @@ gpy_sched_signal_arrived(void)
 {
     S.signal_arrived = 1;
     if (S.inited) {
-        ev_async_send(S.loop, &S.async);
+        wake_loop();
     }
 }
 
@@ -585,7 +615,7 @@ schedule(gpy_g *self)
         drain_remote();
         handle_signal_arrival();
         if (S.runq_head) {
-            if (++S.tick % POLL_EVERY == 0) {
+            if (++S.tick % POLL_EVERY == 0 && S.loop) {
                 ev_run(S.loop, EVRUN_NOWAIT);
                 drain_remote();
                 handle_signal_arrival();
@@ -610,6 +640,12 @@ schedule(gpy_g *self)
         gpy__stack_trim();
         /* libev does not block without an active watcher; count the async
          * watcher while idle so other threads can wake us. */
+        if (!S.loop) {
+            /* Create it, then look at the remote queue once more before
+             * blocking: a wakeup pushed while there was no loop to wake. */
+            loop_get();
+            continue;
+        }
         ev_ref(S.loop);
         ev_run(S.loop, EVRUN_ONCE);
         ev_unref(S.loop);
@@ -635,7 +671,9 @@ gpy_yield(void)
     runq_push(self);
     /* A yield is also a moment to look at I/O, or sleep(0) loops would
      * starve it. */
-    ev_run(S.loop, EVRUN_NOWAIT);
+    if (S.loop) {
+        ev_run(S.loop, EVRUN_NOWAIT);
+    }
     schedule(self);
 }
 
@@ -829,7 +867,7 @@ gpy_park_wait(gpy_waiter *w, int64_t deadline_ns)
         gpy_waiter_wake(w, -EINTR);
     }
     if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) && deadline_ns >= 0) {
-        ev_now_update(S.loop);
+        ev_now_update(loop_get());
         double after = (double)(deadline_ns - gpy_now_ns()) / 1e9;
         if (after <= 0) {
             gpy_waiter_wake(w, -ETIMEDOUT);
@@ -969,7 +1007,7 @@ gpy_fd_wait(int fd, int events, int64_t deadline_ns)
     ev_io_init(&iw.io, io_cb, fd,
                (events & GPY_READ ? EV_READ : 0) |
                    (events & GPY_WRITE ? EV_WRITE : 0));
-    ev_io_start(S.loop, &iw.io);
+    ev_io_start(loop_get(), &iw.io);
     S.nwatchers++;
     r = gpy_park_wait(&iw.fw.w, deadline_ns);
     if (ev_is_active(&iw.io)) {
@@ -1062,10 +1100,9 @@ gpy_sched_after_fork(void)
     }
     /* Watchers of the goroutines that did not survive are still started;
      * a fresh loop forgets them. */
-    ev_loop_destroy(S.loop);
-    S.loop = new_loop();
-    if (!S.loop) {
-        gpy__fatal("cannot re-create the event loop after fork");
+    if (S.loop) {
+        ev_loop_destroy(S.loop);
+        S.loop = NULL;      /* made again on first use */
     }
     pthread_mutex_init(&S.mu, NULL);
     S.thread = pthread_self();

@@ -25,7 +25,7 @@ _sched_thread = os_get_ident()     # imported by _gpython_init, on it
 _orig_pthread_kill = _signal.pthread_kill
 _orig_getcpuclockid = getattr(_time, "pthread_getcpuclockid", None)
 
-get_ident = _gpython.goid
+get_ident = _gpython.thread_get_ident
 _allocate_lock = _thread.allocate_lock
 _spawn = _gpython.spawn
 

@@ -44,8 +44,10 @@ def run_gpython(code, *xopts, timeout=30, env=None):
 class TestIdentity(unittest.TestCase):
 
     def test_patched(self):
-        self.assertIs(_thread.get_ident, _gpython.goid)
-        self.assertIs(threading.get_ident, _gpython.goid)
+        self.assertIs(_thread.get_ident, _gpython.thread_get_ident)
+        self.assertEqual(_thread.get_ident(), _gpython.goid())
+        self.assertEqual(_thread.get_ident.__module__, "_thread")
+        self.assertIs(threading.get_ident, _gpython.thread_get_ident)
         self.assertIs(threading._start_new_thread, _thread.start_new_thread)
         self.assertIsNot(_thread.start_new_thread,
                          __import__("_gpython_thread").os_start_new_thread)
