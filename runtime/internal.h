@@ -85,8 +85,9 @@ struct gpy_g {
 /* gpy__on_sched tells whether the caller runs on the scheduler thread. */
 int gpy__on_sched(void);
 
-/* gpy__park switches away from the running goroutine until someone calls
- * gpy__ready on it. The caller has recorded how it will be woken. */
+/* gpy__park switches away from the running goroutine until it is made
+ * runnable again (gpy__complete, a timer, an fd). Wakeups may be stray:
+ * callers park in a loop on their own condition. */
 void gpy__park(void);
 
 /* A wait's done word goes 0 (armed) -> 1 (claimed by one waker) -> 2

@@ -32,7 +32,6 @@ typedef struct fdwait {
 
 static struct {
     struct ev_loop *loop;
-    pthread_t thread;
     int inited;
     int shutdown;               /* finalizing: only `owner` runs from now on */
     gpy_g *owner;
@@ -169,7 +168,6 @@ gpy_sched_init(void)
         return 0;
     }
     pthread_mutex_init(&S.mu, NULL);
-    S.thread = pthread_self();
     S.main_g.id = 1;
     S.main_g.state = GPY_G_RUNNING;
     S.mainp = &S.main_g;
@@ -1105,7 +1103,6 @@ gpy_sched_after_fork(void)
         S.loop = NULL;      /* made again on first use */
     }
     pthread_mutex_init(&S.mu, NULL);
-    S.thread = pthread_self();
     on_sched = 1;
     /* Only the forking goroutine survives. Other goroutines' stacks and
      * records are leaked on purpose: their frames may still be referenced
