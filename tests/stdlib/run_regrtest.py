@@ -558,15 +558,15 @@ def table(results_dir):
         with open(os.path.join(results_dir, name)) as f:
             rows.append(json.load(f))
     print("| module | python3 ran / pass / fail / skip | gpython ran / pass / fail / skip "
-          "| regressions | expected failures | time py3 / gpy (s) |")
-    print("|---|---|---|---|---|---|")
+          "| regressions | expected failures | flaky | time py3 / gpy (s) |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         b, g = r["python3"], r["gpython"]
-        print("| %s | %d / %d / %d / %d | %d / %d / %d / %d%s | %d | %d | %.0f / %.0f |" % (
+        print("| %s | %d / %d / %d / %d | %d / %d / %d / %d%s | %d | %d | %d | %.0f / %.0f |" % (
             r["module"], b["ran"], b["pass"], b["fail"], b["skip"],
             g["ran"], g["pass"], g["fail"], g["skip"],
             "" if r["gpython_finished"] else " (did not finish)",
-            len(r["regressions"]), len(r["expected"]),
+            len(r["regressions"]), len(r["expected"]), len(r["flaky"]),
             r["python3_duration"], r["gpython_duration"]))
 
 
