@@ -90,6 +90,8 @@ typedef struct gpy_real_fns {
                            char *, size_t, struct hostent **, int *);
     int (*system)(const char *);
     int (*flock)(int, int);
+    int (*pthread_kill)(pthread_t, int);
+    int (*pthread_getcpuclockid)(pthread_t, clockid_t *);
 } gpy_real_fns;
 
 extern gpy_real_fns gpy_real;

@@ -59,6 +59,8 @@ resolve_all(void)
     RESOLVE(gethostbyaddr_r);
     RESOLVE(system);
     RESOLVE(flock);
+    RESOLVE(pthread_kill);
+    RESOLVE(pthread_getcpuclockid);
     __atomic_store_n(&gpy_real_ready, 1, __ATOMIC_RELEASE);
 }
 

@@ -5,6 +5,7 @@
 #define GPY_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -35,6 +36,10 @@ int gpy_sched_in_loop(void);
  * blocking entry point checks it and passes straight through to the OS
  * (blocks the thread) when it is false. */
 int gpy_sched_active(void);
+
+/* gpy_sched_thread returns the OS thread the goroutines run on (valid once
+ * gpy_sched_init returned; the forking thread in a forked child). */
+pthread_t gpy_sched_thread(void);
 
 /* gpy_sched_shutdown stops switching goroutines: from now on only the
  * caller runs and parking operations block the OS thread (used when the

@@ -1,5 +1,6 @@
-/* offload.c: a small pool of real OS threads for calls that cannot be made
- * non-blocking (getaddrinfo and friends); the caller parks meanwhile. */
+/* offload.c: a pool of real OS threads for calls that cannot be made
+ * non-blocking (getaddrinfo and friends, system()); the caller parks
+ * meanwhile. Threads are made on demand, up to POOL_MAX, and then kept. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -9,7 +10,7 @@
 #include <signal.h>
 #include <string.h>
 
-#define POOL_MAX 8
+#define POOL_MAX 64
 
 typedef struct job {
     void (*fn)(void *arg);
@@ -25,8 +26,9 @@ static struct {
     job *head, *tail;
     int nthreads;
     int nidle;
+    int nqueued;            /* jobs in the list, not yet taken by a worker */
     int pending;            /* jobs submitted and not yet collected */
-} O = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, 0};
+} O = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, 0, 0};
 
 int
 gpy__offload_threads(void)
@@ -53,6 +55,7 @@ worker(void *unused)
         }
         job *j = O.head;
         O.head = j->next;
+        O.nqueued--;
         if (!O.head) {
             O.tail = NULL;
         }
@@ -79,7 +82,10 @@ gpy_offload(void (*fn)(void *arg), void *arg)
     gpy_waiter_init(&j.w);
 
     pthread_mutex_lock(&O.mu);
-    if (O.nidle == 0 && O.nthreads < POOL_MAX) {
+    /* An idle worker counts only if no queued job has claimed it yet: after
+     * a burst of submissions nidle still counts workers that are waking up
+     * for the earlier jobs. */
+    if (O.nqueued >= O.nidle && O.nthreads < POOL_MAX) {
         pthread_t t;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -104,6 +110,7 @@ gpy_offload(void (*fn)(void *arg), void *arg)
         O.head = &j;
     }
     O.tail = &j;
+    O.nqueued++;
     __atomic_add_fetch(&O.pending, 1, __ATOMIC_ACQ_REL);
     pthread_cond_signal(&O.cv);
     pthread_mutex_unlock(&O.mu);
@@ -131,5 +138,6 @@ gpy__offload_after_fork(void)
     O.head = O.tail = NULL;
     O.nthreads = 0;
     O.nidle = 0;
+    O.nqueued = 0;
     O.pending = 0;
 }

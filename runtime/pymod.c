@@ -160,7 +160,11 @@ typedef struct gostart {
     PyObject *args;
     PyObject *kw;
     PyThreadState *ts;
+    int thread;             /* started by _thread.start_new_thread */
 } gostart;
+
+/* Goroutines started by _thread.start_new_thread and still running. */
+static long nthreads;
 
 /* report_escaped prints an exception that escaped a goroutine and ends the
  * process: status 2 as Go does, or SystemExit's code. */
@@ -208,6 +212,26 @@ report_escaped(uint64_t id)
     _exit(2);
 }
 
+/* CPython asks PyThread_get_thread_ident() "which thread is this?" to own
+ * buffered files' locks ("reentrant call inside ..."), RLock, the import
+ * lock and sqlite3 connections, and to tell the main thread (the only one
+ * that runs signal handlers and may set them). On the scheduler thread the
+ * answer is the running goroutine, as _thread.get_ident() says; elsewhere
+ * the OS thread's pthread_t (far above any goroutine id). The linker sends
+ * libpython's calls here (-Wl,--wrap: libpython is linked statically). */
+unsigned long __real_PyThread_get_thread_ident(void);
+unsigned long __wrap_PyThread_get_thread_ident(void);
+
+unsigned long
+__wrap_PyThread_get_thread_ident(void)
+{
+    gpy_g *g = gpy_g_current();
+    if (g) {
+        return (unsigned long)gpy_g_id(g);
+    }
+    return __real_PyThread_get_thread_ident();
+}
+
 static void
 g_main(void *arg)
 {
@@ -218,8 +242,19 @@ g_main(void *arg)
      * says. */
     s->ts->thread_id = (unsigned long)gpy_g_id(gpy_g_current());
     PyObject *r = PyObject_Call(s->f, s->args, s->kw);
-    if (!r) {
+    if (!r && s->thread) {
+        /* What python3's thread_run does: SystemExit ends the thread
+         * quietly, anything else goes to sys.unraisablehook. */
+        if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+            PyErr_Clear();
+        } else {
+            _PyErr_WriteUnraisableMsg("in thread started by", s->f);
+        }
+    } else if (!r) {
         report_escaped(gpy_g_id(gpy_g_current()));
+    }
+    if (s->thread) {
+        nthreads--;
     }
     Py_XDECREF(r);
     Py_DECREF(s->f);
@@ -441,7 +476,7 @@ sysmon_start(void)
 /* spawn starts f(*args, **kw) in a new goroutine; returns its id or 0
  * with an exception set. */
 static uint64_t
-spawn(PyObject *f, PyObject *args, PyObject *kw)
+spawn(PyObject *f, PyObject *args, PyObject *kw, int thread)
 {
     if (!PyCallable_Check(f)) {
         PyErr_Format(PyExc_TypeError, "go: %.200s object is not callable",
@@ -465,6 +500,7 @@ spawn(PyObject *f, PyObject *args, PyObject *kw)
     s->f = f;
     s->args = args;
     s->kw = kw;
+    s->thread = thread;
     if (!sysmon_started && gpy_g_current()) {
         sysmon_start();
     }
@@ -480,6 +516,9 @@ spawn(PyObject *f, PyObject *args, PyObject *kw)
         errno = e;
         PyErr_SetFromErrno(PyExc_MemoryError);
         return 0;
+    }
+    if (thread) {
+        nthreads++;
     }
     return gpy_g_id(g);
 }
@@ -517,7 +556,7 @@ gpython_go(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
             }
         }
     }
-    uint64_t id = spawn(args[0], rest, kw);
+    uint64_t id = spawn(args[0], rest, kw, 0);
     Py_DECREF(rest);
     Py_XDECREF(kw);
     if (!id) {
@@ -541,11 +580,73 @@ gpython_spawn(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "spawn: kwargs must be a dict");
         return NULL;
     }
-    uint64_t id = spawn(f, fargs, kw);
+    uint64_t id = spawn(f, fargs, kw, 0);
     if (!id) {
         return NULL;
     }
     return PyLong_FromUnsignedLongLong(id);
+}
+
+/* _thread.start_new_thread for goroutines: the same checks, audit event
+ * and end-of-thread handling as python3's, with nothing of ours on the
+ * goroutine's stack (faulthandler and tracebacks show what python3 shows). */
+static PyObject *
+gpython_start_new_thread(PyObject *self, PyObject *args)
+{
+    PyObject *f, *fargs, *kw = NULL;
+    (void)self;
+    if (!PyArg_UnpackTuple(args, "start_new_thread", 2, 3, &f, &fargs, &kw)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(f)) {
+        PyErr_SetString(PyExc_TypeError, "first arg must be callable");
+        return NULL;
+    }
+    if (!PyTuple_Check(fargs)) {
+        PyErr_SetString(PyExc_TypeError, "2nd arg must be a tuple");
+        return NULL;
+    }
+    if (kw != NULL && !PyDict_Check(kw)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "optional 3rd arg must be a dictionary");
+        return NULL;
+    }
+    if (PySys_Audit("_thread.start_new_thread", "OOO", f, fargs,
+                    kw ? kw : Py_None) < 0) {
+        return NULL;
+    }
+    uint64_t id = spawn(f, fargs, kw, 1);
+    if (!id) {
+        return NULL;
+    }
+    return PyLong_FromUnsignedLongLong(id);
+}
+
+/* thread_unraisable(exc, function): report exc through sys.unraisablehook
+ * as python3 does for an exception escaping a thread (the OS threads of
+ * gpython.start_os_thread). */
+static PyObject *
+gpython_thread_unraisable(PyObject *self, PyObject *args)
+{
+    PyObject *exc, *f;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!O:thread_unraisable",
+                          (PyObject *)PyExc_BaseException, &exc, &f)) {
+        return NULL;
+    }
+    Py_INCREF(Py_TYPE(exc));
+    Py_INCREF(exc);
+    PyErr_Restore((PyObject *)Py_TYPE(exc), exc, PyException_GetTraceback(exc));
+    _PyErr_WriteUnraisableMsg("in thread started by", f);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gpython_thread_count(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return PyLong_FromLong(nthreads);
 }
 
 static PyObject *
@@ -1314,6 +1415,14 @@ static PyMethodDef gpython_methods[] = {
      "select(*cases) -> (index, value): wait for the first ready case."},
     {"spawn", gpython_spawn, METH_VARARGS,
      "spawn(f, args, kwargs=None) -> id: go(), returning the goroutine id."},
+    {"start_new_thread", gpython_start_new_thread, METH_VARARGS,
+     "start_new_thread(function, args[, kwargs]) -> id: _thread's, in a "
+     "goroutine."},
+    {"thread_unraisable", gpython_thread_unraisable, METH_VARARGS,
+     "thread_unraisable(exc, function): report exc as python3 does for an "
+     "exception escaping a thread."},
+    {"thread_count", gpython_thread_count, METH_NOARGS,
+     "_thread._count(): start_new_thread goroutines still running."},
     {"goid", gpython_goid, METH_NOARGS, "the running goroutine's id."},
     {"gosched", gpython_gosched, METH_NOARGS, "yield to other goroutines."},
     {"numgoroutine", gpython_numgoroutine, METH_NOARGS,

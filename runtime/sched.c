@@ -60,6 +60,7 @@ static struct {
     fdwait **fdw;               /* fd -> list of waiters */
     int nfdw;
     uint64_t rng;
+    pthread_t thread;           /* the scheduler thread */
 } S;
 
 static __thread int on_sched;
@@ -84,6 +85,12 @@ int
 gpy__on_sched(void)
 {
     return on_sched;
+}
+
+pthread_t
+gpy_sched_thread(void)
+{
+    return S.thread;
 }
 
 void
@@ -176,6 +183,7 @@ gpy_sched_init(void)
     S.next_id = 2;
     S.rng = (uint64_t)gpy_now_ns() * 0x9E3779B97F4A7C15ull | 1;
     on_sched = 1;
+    S.thread = pthread_self();
     S.inited = 1;
     return 0;
 }
@@ -1104,6 +1112,7 @@ gpy_sched_after_fork(void)
     }
     pthread_mutex_init(&S.mu, NULL);
     on_sched = 1;
+    S.thread = pthread_self();
     /* Only the forking goroutine survives. Other goroutines' stacks and
      * records are leaked on purpose: their frames may still be referenced
      * by Python objects that outlive them. */

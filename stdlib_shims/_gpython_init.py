@@ -58,8 +58,6 @@ _child_local = None
 def _after_fork_child():
     global _child_local
     _gpython._after_fork()
-    if runtime == "goroutines":
-        _gpython_thread.after_fork_child()
     if _gpython.goid() != 1:
         import _thread
         _child_local = _thread._local()

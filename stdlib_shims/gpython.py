@@ -19,6 +19,7 @@ threading.Thread.
 
 import threading
 import _thread
+import _gpython
 
 import _gpython_init
 import _gpython_thread
@@ -52,7 +53,8 @@ def start_os_thread(function, *args, **kwargs):
         except SystemExit:
             pass
         except BaseException as e:
-            _gpython_thread._report(e, function)
+            # What python3's thread_run does.
+            _gpython.thread_unraisable(e, function)
 
     _os_start_new_thread(run, ())
     started.acquire()

@@ -246,12 +246,17 @@ class TestHandlers(unittest.TestCase):
             except Hit:
                 print("main hit from goroutine")
             got = chan(1)
-            signal.signal(signal.SIGUSR2, lambda s, f: None)
+            hits = []
+            signal.signal(signal.SIGUSR2, lambda s, f: hits.append(s))
             def os_thread():
                 got.send(threading.get_ident())
                 time.sleep(0.3)
             ident = gpython.start_os_thread(os_thread)
             signal.pthread_kill(got.recv(), signal.SIGUSR2)
+            # Wait for the handler: exiting first would restore SIG_DFL
+            # while the signal may still be pending on the OS thread.
+            while not hits:
+                time.sleep(0.01)
             print(ident == threading._active.get(ident, ident))
         """))
         self.assertEqual(status, 0, err)
@@ -440,8 +445,10 @@ class TestWaiting(unittest.TestCase):
 
     def test_sigwait(self):
         status, out, err = run(parked("""
-            import _gpython_thread
-            sched_thread = _gpython_thread.os_get_ident()   # pthread_self()
+            import ctypes
+            libc = ctypes.CDLL(None)
+            libc.pthread_self.restype = ctypes.c_ulong
+            sched_thread = libc.pthread_self()
             signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])
             ticks = []
             def ticker():
