@@ -222,12 +222,16 @@ report_escaped(uint64_t id)
 unsigned long __real_PyThread_get_thread_ident(void);
 unsigned long __wrap_PyThread_get_thread_ident(void);
 
+/* Set while as_main() runs a call that CPython reserves for the main
+ * thread (signal.signal, signal.set_wakeup_fd) for another goroutine. */
+static int ident_as_main;
+
 unsigned long
 __wrap_PyThread_get_thread_ident(void)
 {
     gpy_g *g = gpy_g_current();
     if (g) {
-        return (unsigned long)gpy_g_id(g);
+        return (unsigned long)gpy_g_id(ident_as_main ? gpy_g_main() : g);
     }
     return __real_PyThread_get_thread_ident();
 }
@@ -639,6 +643,28 @@ gpython_thread_unraisable(PyObject *self, PyObject *args)
     PyErr_Restore((PyObject *)Py_TYPE(exc), exc, PyException_GetTraceback(exc));
     _PyErr_WriteUnraisableMsg("in thread started by", f);
     Py_RETURN_NONE;
+}
+
+/* as_main(f, *args, **kw): f(*args, **kw) as if the main goroutine called
+ * it. For the calls CPython allows only in the main thread that Go allows
+ * in any goroutine: setting signal handlers and the wakeup fd (the handlers
+ * still run in the main goroutine). f must not block: every goroutine would
+ * look like main meanwhile. */
+static PyObject *
+gpython_as_main(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                PyObject *kwnames)
+{
+    (void)self;
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "as_main() missing the function");
+        return NULL;
+    }
+    int saved = ident_as_main;
+    ident_as_main = 1;
+    PyObject *r = PyObject_Vectorcall(args[0], args + 1,
+                                      (size_t)(nargs - 1), kwnames);
+    ident_as_main = saved;
+    return r;
 }
 
 static PyObject *
@@ -1421,6 +1447,10 @@ static PyMethodDef gpython_methods[] = {
     {"thread_unraisable", gpython_thread_unraisable, METH_VARARGS,
      "thread_unraisable(exc, function): report exc as python3 does for an "
      "exception escaping a thread."},
+    {"as_main", (PyCFunction)(void (*)(void))gpython_as_main,
+     METH_FASTCALL | METH_KEYWORDS,
+     "as_main(f, *args, **kw): call f as the main goroutine (it must not "
+     "block)."},
     {"thread_count", gpython_thread_count, METH_NOARGS,
      "_thread._count(): start_new_thread goroutines still running."},
     {"goid", gpython_goid, METH_NOARGS, "the running goroutine's id."},

@@ -64,6 +64,31 @@ def _after_fork_child():
         _child_local.exit_when_done = _ExitWhenDone()
 
 
+def _any_goroutine(f):
+    # CPython lets only the main thread set signal handlers and the wakeup
+    # fd; Go lets any goroutine (signal.Notify), and so do we. Handlers
+    # still run in the main goroutine.
+    as_main = _gpython.as_main
+
+    def call(*args, **kwargs):
+        return as_main(f, *args, **kwargs)
+    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(call, attr, getattr(f, attr))
+    call.__wrapped__ = f
+    return call
+
+
+def _patch_signal():
+    import _signal
+    for name in ("signal", "set_wakeup_fd"):
+        setattr(_signal, name, _any_goroutine(getattr(_signal, name)))
+    signal = sys.modules.get("signal")
+    if signal is not None:
+        signal.set_wakeup_fd = _signal.set_wakeup_fd
+
+
+_patch_signal()
+
 # First of the after-fork handlers, so that the others (threading's, the
 # program's) already find a working scheduler in the child.
 os.register_at_fork(after_in_child=_after_fork_child)
