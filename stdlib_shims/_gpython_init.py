@@ -72,8 +72,9 @@ def _any_goroutine(f):
 
     def call(*args, **kwargs):
         return as_main(f, *args, **kwargs)
-    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+    for attr in ("__name__", "__qualname__", "__doc__"):
         setattr(call, attr, getattr(f, attr))
+    call.__module__ = "signal"      # where pydoc and inspect look for it
     call.__wrapped__ = f
     return call
 
