@@ -214,26 +214,25 @@ report_escaped(uint64_t id)
 
 /* CPython asks PyThread_get_thread_ident() "which thread is this?" to own
  * buffered files' locks ("reentrant call inside ..."), RLock, the import
- * lock and sqlite3 connections, and to tell the main thread (the only one
- * that runs signal handlers and may set them). On the scheduler thread the
- * answer is the running goroutine, as _thread.get_ident() says; elsewhere
- * the OS thread's pthread_t (far above any goroutine id). The linker sends
- * libpython's calls here (-Wl,--wrap: libpython is linked statically). */
-unsigned long __real_PyThread_get_thread_ident(void);
-unsigned long __wrap_PyThread_get_thread_ident(void);
+ * lock, multiprocessing's SemLock and sqlite3 connections, and to tell the
+ * main thread (the only one that runs signal handlers). On the scheduler
+ * thread the answer is the running goroutine, as _thread.get_ident() says;
+ * elsewhere the OS thread's pthread_t, as CPython's own (a pointer, far
+ * above any goroutine id). This one replaces CPython's: the build weakens
+ * that one in its copy of libpython3.11.a. */
 
 /* Set while as_main() runs a call that CPython reserves for the main
  * thread (signal.signal, signal.set_wakeup_fd) for another goroutine. */
 static int ident_as_main;
 
 unsigned long
-__wrap_PyThread_get_thread_ident(void)
+PyThread_get_thread_ident(void)
 {
     gpy_g *g = gpy_g_current();
     if (g) {
         return (unsigned long)gpy_g_id(ident_as_main ? gpy_g_main() : g);
     }
-    return __real_PyThread_get_thread_ident();
+    return (unsigned long)pthread_self();
 }
 
 static void

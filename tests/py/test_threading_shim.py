@@ -467,6 +467,35 @@ class TestRLock(unittest.TestCase):
         f.close()
         os.close(r)
 
+    def test_extension_modules_see_goroutines(self):
+        # Extension modules call the executable's PyThread_get_thread_ident
+        # too: sqlite3's same-thread check and multiprocessing's RLock see
+        # each goroutine as a thread, as python3 sees threads.
+        import multiprocessing
+        import sqlite3
+        res = chan(1)
+        db = sqlite3.connect(":memory:")
+
+        def use_db(db):
+            try:
+                res.send(db.execute("select 1").fetchone())
+            except sqlite3.ProgrammingError as e:
+                res.send("ProgrammingError" if "same thread" in str(e)
+                         else e)
+        go(use_db, db)
+        self.assertEqual(res.recv(), "ProgrammingError")
+        db.close()
+        shared = sqlite3.connect(":memory:", check_same_thread=False)
+        go(use_db, shared)
+        self.assertEqual(res.recv(), (1,))
+        shared.close()
+
+        lock = multiprocessing.RLock()
+        with lock:
+            with lock:
+                go(lambda: res.send(lock.acquire(timeout=0.05)))
+                self.assertIs(res.recv(), False)
+
     def test_condition_with_rlock(self):
         c = threading.Condition(threading.RLock())
         state = []
