@@ -92,6 +92,8 @@ typedef struct gpy_real_fns {
     int (*flock)(int, int);
     int (*pthread_kill)(pthread_t, int);
     int (*pthread_getcpuclockid)(pthread_t, clockid_t *);
+    int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
+    int (*sigprocmask)(int, const sigset_t *, sigset_t *);
 } gpy_real_fns;
 
 extern gpy_real_fns gpy_real;
@@ -120,6 +122,10 @@ int gpy_patch_in_signal_handler(void);
 /* gpy_patch_releases_gil tells whether the calling thread does not hold the
  * GIL (pycheck.c; the only question asked of CPython). */
 int gpy_patch_releases_gil(void);
+
+/* gpy_patch_real_sigmask is the thread's own pthread_sigmask, whatever
+ * the calling goroutine's mask (sigmask.c). */
+int gpy_patch_real_sigmask(int how, const sigset_t *set, sigset_t *old);
 
 /* gpy_patch_sem_init arranges for a forked child to forget the parent's
  * semaphore waiters (sem.c). Called by gpy_patches_init; idempotent. */

@@ -61,6 +61,8 @@ resolve_all(void)
     RESOLVE(flock);
     RESOLVE(pthread_kill);
     RESOLVE(pthread_getcpuclockid);
+    RESOLVE(pthread_sigmask);
+    RESOLVE(sigprocmask);
     __atomic_store_n(&gpy_real_ready, 1, __ATOMIC_RELEASE);
 }
 

@@ -197,7 +197,7 @@ lock_table(sigset_t *saved)
 {
     sigset_t all;
     sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, saved);
+    gpy_patch_real_sigmask(SIG_BLOCK, &all, saved);
     while (__atomic_exchange_n(&table_lock, 1, __ATOMIC_ACQUIRE)) {
         while (__atomic_load_n(&table_lock, __ATOMIC_RELAXED)) {
         }
@@ -208,7 +208,7 @@ static void
 unlock_table(const sigset_t *saved)
 {
     __atomic_store_n(&table_lock, 0, __ATOMIC_RELEASE);
-    pthread_sigmask(SIG_SETMASK, saved, NULL);
+    gpy_patch_real_sigmask(SIG_SETMASK, saved, NULL);
 }
 
 GPY_EXPORT int

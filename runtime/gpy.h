@@ -78,6 +78,10 @@ gpy_g *gpy_g_current(void);
 uint64_t gpy_g_id(const gpy_g *g);
 void *gpy_g_user(const gpy_g *g);
 void gpy_g_set_user(gpy_g *g, void *user);
+/* A second slot, for patches/: malloc()ed data the runtime free()s when
+ * the goroutine ends. */
+void *gpy_g_patch(const gpy_g *g);
+void gpy_g_set_patch(gpy_g *g, void *data);
 
 /* gpy_g_count returns how many goroutines exist (main included). */
 size_t gpy_g_count(void);
@@ -129,6 +133,12 @@ void gpy_sched_signal_arrived(void);
  * goroutine: patches/signal.c delivers there the Python-level handlers it
  * held back while another goroutine was running. */
 void gpy_sched_set_signal_hook(void (*fn)(void));
+
+/* gpy_sched_set_switch_hook registers fn, called on the scheduler thread
+ * as goroutine `to` is about to run, and with NULL before the scheduler
+ * blocks waiting for events (patches/ keeps per-goroutine signal masks
+ * with it). */
+void gpy_sched_set_switch_hook(void (*fn)(gpy_g *to));
 
 /* gpy_sched_switches counts context switches; gpy_sched_others_waiting
  * tells whether other goroutines are runnable or waiting on timers/fds.

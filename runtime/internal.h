@@ -64,6 +64,7 @@ struct gpy_g {
     void (*fn)(void *arg);
     void *arg;
     void *user;                 /* the binding's per-goroutine data */
+    void *patch;                /* patches/' data, free()d at exit */
     uint64_t id;
     int state;
     gpy_g *next;                /* run queue link */

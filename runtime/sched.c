@@ -65,6 +65,7 @@ static struct {
 
 static __thread int on_sched;
 static void (*signal_hook)(void);   /* gpy_sched_set_signal_hook */
+static void (*patch_switch)(gpy_g *to);  /* gpy_sched_set_switch_hook */
 
 static void g_trampoline(void *arg);
 static int setup(gpy_g *g);
@@ -305,6 +306,18 @@ gpy_g_set_user(gpy_g *g, void *user)
     g->user = user;
 }
 
+void *
+gpy_g_patch(const gpy_g *g)
+{
+    return g->patch;
+}
+
+void
+gpy_g_set_patch(gpy_g *g, void *data)
+{
+    g->patch = data;
+}
+
 size_t
 gpy_g_count(void)
 {
@@ -439,6 +452,9 @@ switch_to(gpy_g *self, gpy_g *next)
     __atomic_store_n(&S.nswitch, S.nswitch + 1, __ATOMIC_RELAXED);
     S.cur = next;
     next->state = GPY_G_RUNNING;
+    if (patch_switch) {
+        patch_switch(next);
+    }
     if (S.hooks.switch_in) {
         S.hooks.switch_in(next->user);
     }
@@ -597,6 +613,12 @@ gpy_sched_own_thread(int delta)
 }
 
 void
+gpy_sched_set_switch_hook(void (*fn)(gpy_g *to))
+{
+    patch_switch = fn;
+}
+
+void
 gpy_sched_set_signal_hook(void (*fn)(void))
 {
     signal_hook = fn;
@@ -629,6 +651,9 @@ schedule(gpy_g *self)
             gpy_g *next = runq_pop();
             if (next == self) {
                 self->state = GPY_G_RUNNING;
+                if (patch_switch) {
+                    patch_switch(self);
+                }
                 return;
             }
             switch_to(self, next);
@@ -651,6 +676,9 @@ schedule(gpy_g *self)
              * blocking: a wakeup pushed while there was no loop to wake. */
             loop_get();
             continue;
+        }
+        if (patch_switch) {
+            patch_switch(NULL);
         }
         ev_ref(S.loop);
         ev_run(S.loop, EVRUN_ONCE);
@@ -695,6 +723,8 @@ g_exit(void)
         schedule(self);
     }
     self->state = GPY_G_DEAD;
+    free(self->patch);
+    self->patch = NULL;
     if (self->all_prev) {
         self->all_prev->all_next = self->all_next;
     } else {

@@ -264,6 +264,54 @@ class TestHandlers(unittest.TestCase):
                                             "main hit from goroutine",
                                             "True"])
 
+    def test_sigmask_per_goroutine(self):
+        # pthread_sigmask changes the calling goroutine's mask only, as it
+        # changes the calling thread's in python3 (multiprocessing's
+        # resource sharer blocks every signal in its thread): the main
+        # goroutine still gets Ctrl-C, a child forked by main gets the
+        # signals sent to it, a child forked by the masking goroutine
+        # inherits its mask.
+        status, out, err = run(parked("""
+            def blocked():
+                return signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            ready, done = chan(), chan()
+            def masker():
+                signal.pthread_sigmask(signal.SIG_BLOCK,
+                                       signal.valid_signals())
+                ready.send(signal.SIGTERM in blocked())
+                time.sleep(0.1)          # parks with its mask
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(signal.SIGTERM in blocked())
+                _, st = os.waitpid(pid, 0)
+                signal.pthread_sigmask(signal.SIG_SETMASK, [])
+                done.send((os.waitstatus_to_exitcode(st),
+                           signal.SIGTERM in blocked()))
+            go(masker)
+            print(ready.recv(), signal.SIGTERM in blocked())
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(10)
+                os._exit(0)
+            os.kill(pid, signal.SIGTERM)
+            print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+            try:
+                signal.raise_signal(signal.SIGINT)
+                time.sleep(1)
+            except KeyboardInterrupt:
+                print("KeyboardInterrupt")
+            print(done.recv())
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+            seen = chan(1)
+            # a new goroutine starts with the main goroutine's mask
+            go(lambda: seen.send(signal.SIGUSR1 in blocked()))
+            print(seen.recv(), signal.SIGUSR1 in blocked())
+        """))
+        self.assertEqual(status, 0, err)
+        self.assertEqual(out.splitlines(), ["True False", "-15",
+                                            "KeyboardInterrupt",
+                                            "(1, False)", "True True"])
+
     def test_setitimer(self):
         status, out, err = run(parked("""
             c = chan(5)
