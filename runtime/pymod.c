@@ -666,6 +666,22 @@ gpython_as_main(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
     return r;
 }
 
+/* native_id(): _thread.get_native_id(). The main goroutine is the process's
+ * main thread: its kernel thread id, as in python3 (a forked child's main
+ * differs from its parent's). Another goroutine has no kernel thread of its
+ * own: its goroutine id. Another OS thread: its kernel thread id. */
+static PyObject *
+gpython_native_id(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    gpy_g *g = gpy_g_current();
+    if (g && g != gpy_g_main()) {
+        return PyLong_FromUnsignedLongLong(gpy_g_id(g));
+    }
+    return PyLong_FromLong((long)gettid());
+}
+
 static PyObject *
 gpython_thread_count(PyObject *self, PyObject *unused)
 {
@@ -1450,6 +1466,8 @@ static PyMethodDef gpython_methods[] = {
      METH_FASTCALL | METH_KEYWORDS,
      "as_main(f, *args, **kw): call f as the main goroutine (it must not "
      "block)."},
+    {"native_id", gpython_native_id, METH_NOARGS,
+     "_thread.get_native_id() for goroutines."},
     {"thread_count", gpython_thread_count, METH_NOARGS,
      "_thread._count(): start_new_thread goroutines still running."},
     {"goid", gpython_goid, METH_NOARGS, "the running goroutine's id."},

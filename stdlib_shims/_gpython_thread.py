@@ -13,9 +13,10 @@ ident (a pthread_t, far above any goroutine id). signal.pthread_kill and
 time.pthread_getcpuclockid take a goroutine id as naming the scheduler
 thread (patches/thread.c).
 
-get_native_id() is the goroutine id for a goroutine — it names a goroutine,
-not a kernel task: do not look it up in /proc/self/task — and the kernel
-thread id for another OS thread.
+get_native_id() is the kernel thread id for the main goroutine (the process's
+main thread, as in python3) and for another OS thread, and the goroutine id
+for any other goroutine — that one names a goroutine, not a kernel task: do
+not look it up in /proc/self/task.
 """
 
 import _signal
@@ -24,21 +25,11 @@ import _gpython
 
 # The originals, for real OS threads (gpython.start_os_thread).
 os_start_new_thread = _thread.start_new_thread
-os_get_native_id = _thread.get_native_id
 
 get_ident = _thread.get_ident
 start_new_thread = _gpython.start_new_thread
+get_native_id = _gpython.native_id
 _count = _gpython.thread_count
-
-# Goroutine ids stay far below any pthread_t (an address) on 64-bit Linux.
-_GOROUTINE_IDS = 1 << 32
-
-
-def get_native_id():
-    """get_native_id() -> int: the goroutine id (another OS thread: its
-    kernel thread id)."""
-    i = get_ident()
-    return i if i < _GOROUTINE_IDS else os_get_native_id()
 
 
 def interrupt_main(signum=None):
