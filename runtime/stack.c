@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 /* Python's default recursion limit through C-level calls (sorted(key=...)
- * recursing into itself) needs between 1 and 2 MiB of stack; pthreads give
- * 8 MiB. Only touched pages cost memory, so be generous. */
-#define DEFAULT_STACK_SIZE (4u << 20)
+ * recursing into itself) needs between 1 and 2 MiB of stack; a program
+ * that raises the limit goes as deep as python3's threads (glibc gives them
+ * 8 MiB) before it faults. Only touched pages cost memory, and 1,000,000
+ * stacks take 8 TiB of the 128 TiB address space. */
+#define DEFAULT_STACK_SIZE (8u << 20)
 /* Pooled stacks keep the pages their goroutine touched (a few KiB each);
  * the scheduler trims the pool down to POOL_KEEP when it goes idle. */
 #define POOL_KEEP 1024
