@@ -526,6 +526,17 @@ spawn(PyObject *f, PyObject *args, PyObject *kw, int thread)
     return gpy_g_id(g);
 }
 
+/* spawn_ident is spawn() returning the goroutine id as a Python int. */
+static PyObject *
+spawn_ident(PyObject *f, PyObject *args, PyObject *kw, int thread)
+{
+    uint64_t id = spawn(f, args, kw, thread);
+    if (!id) {
+        return NULL;
+    }
+    return PyLong_FromUnsignedLongLong(id);
+}
+
 static PyObject *
 gpython_go(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
            PyObject *kwnames)
@@ -583,11 +594,7 @@ gpython_spawn(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "spawn: kwargs must be a dict");
         return NULL;
     }
-    uint64_t id = spawn(f, fargs, kw, 0);
-    if (!id) {
-        return NULL;
-    }
-    return PyLong_FromUnsignedLongLong(id);
+    return spawn_ident(f, fargs, kw, 0);
 }
 
 /* _thread.start_new_thread for goroutines: the same checks, audit event
@@ -618,11 +625,7 @@ gpython_start_new_thread(PyObject *self, PyObject *args)
                     kw ? kw : Py_None) < 0) {
         return NULL;
     }
-    uint64_t id = spawn(f, fargs, kw, 1);
-    if (!id) {
-        return NULL;
-    }
-    return PyLong_FromUnsignedLongLong(id);
+    return spawn_ident(f, fargs, kw, 1);
 }
 
 /* thread_unraisable(exc, function): report exc through sys.unraisablehook
@@ -695,15 +698,8 @@ gpython_goid(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    gpy_g *g = gpy_g_current();
-    if (!g) {
-        /* Another OS thread: its thread ident, as python3's
-         * _thread.get_ident() (a pthread_t: an address, never as small as
-         * a goroutine id), so signal.pthread_kill and the interpreter's
-         * per-thread tables (sys._current_frames) agree with it. */
-        return PyLong_FromUnsignedLong(PyThread_get_thread_ident());
-    }
-    return PyLong_FromUnsignedLongLong(gpy_g_id(g));
+    /* Another OS thread: its thread ident, as _thread.get_ident() says. */
+    return PyLong_FromUnsignedLong(PyThread_get_thread_ident());
 }
 
 static PyObject *
@@ -1530,21 +1526,6 @@ PyInit__gpython(void)
         if (!panic_error) {
             goto fail;
         }
-    }
-    /* get_ident for the _thread shim: goid() that says it comes from
-     * _thread, as the function it replaces does (code checking the
-     * __module__ of what it got from _thread sees that). */
-    static PyMethodDef get_ident_def = {
-        "get_ident", gpython_goid, METH_NOARGS,
-        "get_ident() -> int: the running goroutine's id (another OS "
-        "thread: its thread identifier)."};
-    PyObject *thread_name = PyUnicode_FromString("_thread");
-    PyObject *get_ident = thread_name ?
-        PyCFunction_NewEx(&get_ident_def, NULL, thread_name) : NULL;
-    Py_XDECREF(thread_name);
-    if (!get_ident || PyModule_AddObject(m, "thread_get_ident", get_ident) < 0) {
-        Py_XDECREF(get_ident);
-        goto fail;
     }
     if (PyModule_AddObjectRef(m, "chan", (PyObject *)chan_type) < 0 ||
         PyModule_AddObjectRef(m, "default", default_obj) < 0 ||
