@@ -424,12 +424,27 @@ class TestExitStatus(CLITestCase):
                      "raise ValueError('\u00e9')"])
 
 
+def wait_sleeping(pid, timeout):
+    """Wait until process pid sleeps in the kernel (state S: its blocking
+    call), at most timeout seconds (a busy loop never does)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return
+        if state == "S":
+            return
+        time.sleep(0.01)
+
+
 # ---------------------------------------------------------------------------
 class TestSignals(CLITestCase):
     """SIGINT delivered to a child blocked in various ways: python3 dies with
     KeyboardInterrupt's traceback and the SIGINT status; so must gpython."""
 
-    def interrupt(self, exe, code, stdin=subprocess.DEVNULL):
+    def interrupt(self, exe, code, stdin=subprocess.DEVNULL, blocks=True):
         proc = subprocess.Popen([exe, "-c", code], stdin=stdin,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=base_env())
@@ -437,6 +452,8 @@ class TestSignals(CLITestCase):
             line = proc.stdout.readline()
             self.assertEqual(line, b"ready\n", "%s did not start" % exe)
             time.sleep(0.3)     # let it enter the blocking call
+            if blocks:      # (a loaded machine is slower)
+                wait_sleeping(proc.pid, 3.0)
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
@@ -449,10 +466,11 @@ class TestSignals(CLITestCase):
                 proc.stdin.close()
         return Result(exe, proc, line + out, err)
 
-    def check(self, code, full_stderr=True, stdin=subprocess.DEVNULL):
+    def check(self, code, full_stderr=True, stdin=subprocess.DEVNULL,
+              blocks=True):
         code = "import sys\nprint('ready', flush=True)\n" + code
-        p = self.interrupt(PY, code, stdin)
-        g = self.interrupt(GPY, code, stdin)
+        p = self.interrupt(PY, code, stdin, blocks)
+        g = self.interrupt(GPY, code, stdin, blocks)
         self.assertEqual(p.returncode, -signal.SIGINT, p)
         if full_stderr:
             self.assertSame(p, g)
@@ -463,7 +481,7 @@ class TestSignals(CLITestCase):
         self.assertTrue(g.err.endswith("KeyboardInterrupt\n"), g)
 
     def test_busy_loop(self):
-        self.check("while True: pass")
+        self.check("while True: pass", blocks=False)
 
     def test_sleep(self):
         self.check("import time\ntime.sleep(100)")
