@@ -698,7 +698,8 @@ gpython_goid(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    /* Another OS thread: its thread ident, as _thread.get_ident() says. */
+    /* The goroutine id; on another OS thread its thread ident, as
+     * _thread.get_ident() says. */
     return PyLong_FromUnsignedLong(PyThread_get_thread_ident());
 }
 
