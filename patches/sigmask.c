@@ -25,8 +25,8 @@ static sigset_t applied;        /* what the thread's mask is now */
 static pid_t owner;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-static int
-real_mask(int how, const sigset_t *set, sigset_t *old)
+int
+gpy_patch_real_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     return GPY_REAL(pthread_sigmask)(how, set, old);
 }
@@ -35,7 +35,7 @@ static void
 know_base(void)
 {
     if (!base_known) {
-        real_mask(SIG_BLOCK, NULL, &base);
+        gpy_patch_real_sigmask(SIG_BLOCK, NULL, &base);
         applied = base;
         base_known = 1;
     }
@@ -45,7 +45,7 @@ static void
 apply(const sigset_t *want)
 {
     if (memcmp(want, &applied, sizeof(applied)) != 0) {
-        real_mask(SIG_SETMASK, want, NULL);
+        gpy_patch_real_sigmask(SIG_SETMASK, want, NULL);
         applied = *want;
     }
 }
@@ -165,7 +165,7 @@ masked(int how, const sigset_t *set, sigset_t *old)
 static int
 passed(int how, const sigset_t *set, sigset_t *old)
 {
-    int r = real_mask(how, set, old);
+    int r = gpy_patch_real_sigmask(how, set, old);
     if (r == 0 && set && base_known && gpy_g_current() &&
         getpid() == owner) {
         compute(&applied, how, set);
@@ -192,10 +192,4 @@ sigprocmask(int how, const sigset_t *set, sigset_t *old)
         return -1;
     }
     return 0;
-}
-
-int
-gpy_patch_real_sigmask(int how, const sigset_t *set, sigset_t *old)
-{
-    return real_mask(how, set, old);
 }
