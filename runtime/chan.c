@@ -17,6 +17,9 @@ typedef struct sel {
     pthread_cond_t cv;
     int fired;              /* index of the case that fired */
     int closed;             /* the fired case is a send on a closed channel */
+    struct sudog *sds;      /* its cases' queue entries */
+    int n;
+    struct sel *bprev, *bnext;  /* the list of blocked sels (for fork) */
 } sel;
 
 /* One case of a blocked sel, queued on its channel. */
@@ -108,6 +111,12 @@ gpy_chan_cap(const gpy_chan *ch)
 {
     return ch ? ch->cap : 0;
 }
+
+/* Every sel blocked right now, whoever owns it (a goroutine or an OS
+ * thread): in a forked child none of their owners exists, and their
+ * entries must leave the channels' queues (gpy__chan_after_fork). Guarded
+ * like the queues themselves. */
+static sel *blocked;
 
 /* ---- wait queues ---- */
 
@@ -309,6 +318,54 @@ sel_init(sel *s)
 }
 
 static void
+blocked_add(sel *s)
+{
+    s->bprev = NULL;
+    s->bnext = blocked;
+    if (blocked) {
+        blocked->bprev = s;
+    }
+    blocked = s;
+}
+
+static void
+blocked_remove(sel *s)
+{
+    if (s->bprev) {
+        s->bprev->bnext = s->bnext;
+    } else {
+        blocked = s->bnext;
+    }
+    if (s->bnext) {
+        s->bnext->bprev = s->bprev;
+    }
+}
+
+static void
+unqueue_all(sel *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        gpy_case *c = s->sds[i].c;
+        if (c->ch) {
+            q_unlink(c->op == GPY_CASE_SEND ? &c->ch->sendq : &c->ch->recvq,
+                     &s->sds[i]);
+        }
+    }
+}
+
+void
+gpy__chan_after_fork(void)
+{
+    /* The forking goroutine runs, so it is not among them. Their memory
+     * (stacks of goroutines and threads that do not exist here) stays
+     * mapped in the child: unlinking is safe. */
+    for (sel *s = blocked; s; s = s->bnext) {
+        unqueue_all(s);
+    }
+    blocked = NULL;
+}
+
+static void
 sel_fini(sel *s)
 {
     if (s->os) {
@@ -381,6 +438,8 @@ again:
 
     sel s;
     sel_init(&s);
+    s.sds = sds;
+    s.n = n;
     for (int i = 0; i < n; i++) {
         gpy_case *c = &cases[i];
         sds[i].s = &s;
@@ -392,14 +451,10 @@ again:
                    &sds[i]);
         }
     }
+    blocked_add(&s);
     int r = wait_sel(&s);
-    for (int i = 0; i < n; i++) {
-        gpy_case *c = &cases[i];
-        if (c->ch) {
-            q_unlink(c->op == GPY_CASE_SEND ? &c->ch->sendq : &c->ch->recvq,
-                     &sds[i]);
-        }
-    }
+    blocked_remove(&s);
+    unqueue_all(&s);
     sel_fini(&s);
     if (r == -EINTR) {
         ret = -EINTR;

@@ -56,11 +56,15 @@ void gpy_sched_after_fork(void);
  * called when no goroutine can ever run again (it must not return).
  * park_enter/park_exit bracket the moment a channel operation blocks: the
  * binding releases the GIL there (park_enter returns what park_exit gets). */
+/* stack_overflow is called in the SIGSEGV handler (async-signal context,
+ * on an alternate stack) when goroutine g ran into its stack's guard page;
+ * it reports and must not return. */
 typedef struct gpy_hooks {
     void (*switch_in)(void *user);
     void (*deadlock)(void);
     void *(*park_enter)(void);
     void (*park_exit)(void *token);
+    void (*stack_overflow)(gpy_g *g);
 } gpy_hooks;
 void gpy_sched_set_hooks(const gpy_hooks *hooks);
 
@@ -82,6 +86,22 @@ void gpy_g_set_user(gpy_g *g, void *user);
  * the goroutine ends. */
 void *gpy_g_patch(const gpy_g *g);
 void gpy_g_set_patch(gpy_g *g, void *data);
+
+/* gpy_stack_left returns how many bytes of C stack the running goroutine
+ * has left below the caller's frame, or -1 when the caller does not run on
+ * a goroutine stack of the runtime (the main goroutine, another OS thread,
+ * a signal's alternate stack). Async-signal-safe. */
+long gpy_stack_left(void);
+
+/* gpy_stack_guard_install makes a goroutine that runs into its stack's
+ * guard page end in the stack_overflow hook (SIGSEGV/SIGBUS on an
+ * alternate signal stack of the calling, scheduler, thread); other faults
+ * go to the disposition installed before. Call once. */
+void gpy_stack_guard_install(void);
+
+/* gpy_stack_size returns the usable size of every goroutine's C stack
+ * (8 MiB, or GPYTHON_STACK_SIZE). */
+size_t gpy_stack_size(void);
 
 /* gpy_g_count returns how many goroutines exist (main included). */
 size_t gpy_g_count(void);

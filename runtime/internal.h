@@ -47,7 +47,6 @@ gpy_stack *gpy__stack_get(void);
 void gpy__stack_put(gpy_stack *s);
 /* gpy__stack_trim releases pooled stacks beyond a small reserve. */
 void gpy__stack_trim(void);
-size_t gpy__stack_size(void);
 
 /* ---- context switch (switch_<arch>.S) ---- */
 
@@ -103,10 +102,19 @@ void gpy__complete(gpy_g *g, int *done);
 void *gpy__park_enter(void);
 void gpy__park_exit(void *token);
 
+/* gpy__hooks returns the binding's hooks (zeroed until set). */
+const gpy_hooks *gpy__hooks(void);
+
 /* the runtime lock guards state touched from other OS threads: waiter
  * completion and the remote run queue. */
 void gpy__lock(void);
 void gpy__unlock(void);
+
+/* ---- channels (chan.c) ---- */
+
+/* gpy__chan_after_fork takes every blocked select of the goroutines and
+ * threads that did not survive a fork out of the channels' wait queues. */
+void gpy__chan_after_fork(void);
 
 /* ---- offload pool (offload.c) ---- */
 int gpy__offload_threads(void);

@@ -11,6 +11,7 @@
 #include "internal/pycore_frame.h"
 #undef Py_BUILD_CORE
 
+#include "cpython.h"
 #include "gpy.h"
 #include "gpy_py.h"
 
@@ -43,9 +44,6 @@ typedef struct {
     gpy_chan *ch;               /* NULL: the nil channel */
     int dtype;                  /* DT_* */
     PyObject *weakreflist;
-    /* ch.send, ch.recv, ch.recv_ bound once: select(ch.recv, ...) would
-     * otherwise allocate and free a method object per case per call. */
-    PyObject *m_send, *m_recv, *m_recv_;
 } ChanObject;
 
 
@@ -61,7 +59,7 @@ hook_switch_in(void *user)
     /* PyGILState_Ensure (ctypes callbacks, C extensions) looks up "this
      * thread's" state through this key: it must be the goroutine's. */
     if (user) {
-        PyThread_tss_set(&_PyRuntime.gilstate.autoTSSkey, user);
+        gpy_cpy_gilstate_set(user);
     }
 }
 
@@ -148,6 +146,45 @@ hook_deadlock(void)
     fputs("fatal error: all goroutines are asleep - deadlock!\n", stderr);
     gpy_g_foreach(print_goroutine, NULL);
     fflush(stderr);
+    _exit(2);
+}
+
+/* put_str and put_u64 write to stderr from a signal handler. */
+static void
+put_str(const char *s)
+{
+    ssize_t w = write(2, s, strlen(s));
+    (void)w;
+}
+
+static void
+put_u64(unsigned long long v)
+{
+    char buf[24];
+    char *p = buf + sizeof(buf);
+    *--p = 0;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put_str(p);
+}
+
+/* hook_stack_overflow reports, as Go does, a goroutine that ran into its
+ * stack's guard page (a C-level recursion CPython's check did not see);
+ * signal context, on the alternate stack. */
+static void
+hook_stack_overflow(gpy_g *g)
+{
+    put_str("runtime: goroutine stack exceeds ");
+    put_u64(gpy_stack_size());
+    put_str("-byte limit\nfatal error: stack overflow\n\ngoroutine ");
+    put_u64(gpy_g_id(g));
+    put_str(" [running]:\n");
+    PyThreadState *ts = gpy_g_user(g);
+    if (ts) {
+        gpy_cpy_dump_traceback(2, ts);
+    }
     _exit(2);
 }
 
@@ -265,6 +302,14 @@ g_main(void *arg)
     Py_XDECREF(s->kw);
     PyThreadState *ts = s->ts;
     PyMem_RawFree(s);
+    if (gpy_g_current() == gpy_g_main()) {
+        /* This goroutine forked the process we run in, and is its main
+         * now: the child ends when it returns, as python3's child ends
+         * with its only thread (status 0, no atexit). */
+        flush_std();
+        fflush(stderr);
+        _exit(0);
+    }
     gpy_g_set_user(gpy_g_current(), NULL);
     PyThreadState_Clear(ts);
     if (ts_pool_put(ts)) {
@@ -290,14 +335,9 @@ ts_pool_put(PyThreadState *ts)
     if (ts_pool_off || ts_pool_n >= TS_POOL_MAX || !gpy_sched_active()) {
         return 0;
     }
-    /* PyThreadState_Clear ran on_delete (threading's sentinel lock);
-     * tracing state must not leak into the next goroutine. */
-    ts->on_delete = NULL;
-    ts->on_delete_data = NULL;
-    ts->c_tracefunc = NULL;
-    ts->c_profilefunc = NULL;
-    ts->root_cframe.use_tracing = 0;
-    ts->recursion_remaining = ts->recursion_limit;
+    /* Out of the interpreter's thread list while pooled: faulthandler and
+     * sys._current_frames list only live goroutines. */
+    gpy_cpy_ts_retire(ts);
     PyEval_SaveThread();
     ts_pool[ts_pool_n++] = ts;
     return 1;
@@ -306,16 +346,24 @@ ts_pool_put(PyThreadState *ts)
 static PyThreadState *
 ts_get(PyInterpreterState *interp)
 {
+    PyThreadState *ts;
     if (ts_pool_n > 0 && !ts_pool_off && gpy_g_current()) {
-        return ts_pool[--ts_pool_n];
+        ts = ts_pool[--ts_pool_n];
+        gpy_cpy_ts_revive(ts);
+    } else if (!(ts = PyThreadState_New(interp))) {
+        return NULL;
     }
-    return PyThreadState_New(interp);
+    gpy_cpy_recursion_clamp(ts);
+    return ts;
 }
 
+/* ts_pool_free frees the pooled thread states (interpreter exit). */
 static void
-ts_pool_forget(void)
+ts_pool_free(void)
 {
-    ts_pool_n = 0;
+    while (ts_pool_n > 0) {
+        gpy_cpy_ts_free(ts_pool[--ts_pool_n]);
+    }
 }
 
 /* ---- preemption ---- */
@@ -376,7 +424,7 @@ preempt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         st->frame->f_trace_opcodes = st->opcodes;
         opcodes_were_on = st->opcodes;
     }
-    PyEval_SetTrace(st->func, st->obj);
+    gpy_cpy_set_trace(PyThreadState_Get(), st->func, st->obj);
     Py_DECREF(st);
     if (PyErr_Occurred()) {
         PyErr_Clear();
@@ -418,16 +466,17 @@ arm_preempt(PyThreadState *ts)
         st->opcodes = st->frame->f_trace_opcodes;
         st->frame->f_trace_opcodes = 1;
     }
-    if (_PyEval_SetTrace(ts, preempt_trace, (PyObject *)st) < 0) {
-        PyErr_Clear();
-    }
+    gpy_cpy_set_trace(ts, preempt_trace, (PyObject *)st);
     Py_DECREF(st);
 }
 
+/* The monitor takes the GIL with a thread state of its own, kept out of
+ * the interpreter's thread list: nothing lists it, and no PyGILState
+ * bookkeeping runs for it. */
 static void *
-sysmon(void *unused)
+sysmon(void *arg)
 {
-    (void)unused;
+    PyThreadState *mts = arg;
     unsigned long last = gpy_sched_switches();
     for (;;) {
         struct timespec ts = {0, SLICE_US * 1000};
@@ -437,7 +486,7 @@ sysmon(void *unused)
             last = now;
             continue;
         }
-        PyGILState_STATE st = PyGILState_Ensure();
+        PyEval_RestoreThread(mts);
         /* With the GIL the scheduler thread is stopped: either in the
          * middle of the hogging goroutine (which waits for the GIL) or
          * idle. */
@@ -447,7 +496,7 @@ sysmon(void *unused)
                 arm_preempt(ts);
             }
         }
-        PyGILState_Release(st);
+        PyEval_SaveThread();
         last = gpy_sched_switches();
     }
     return NULL;
@@ -460,6 +509,12 @@ sysmon_start(void)
         return;
     }
     sysmon_started = 1;
+    PyThreadState *mts = PyThreadState_New(PyThreadState_GetInterpreter(
+        PyThreadState_Get()));
+    if (!mts) {
+        return;
+    }
+    gpy_cpy_ts_retire(mts);
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -470,8 +525,10 @@ sysmon_start(void)
     sigset_t all;
     sigfillset(&all);
     pthread_attr_setsigmask_np(&attr, &all);
-    if (pthread_create(&t, &attr, sysmon, NULL) == 0) {
+    if (pthread_create(&t, &attr, sysmon, mts) == 0) {
         gpy_sched_own_thread(1);
+    } else {
+        gpy_cpy_ts_free(mts);
     }
     pthread_attr_destroy(&attr);
 }
@@ -728,7 +785,7 @@ gpython_shutdown(PyObject *self, PyObject *unused)
     (void)self;
     (void)unused;
     ts_pool_off = 1;
-    ts_pool_forget();
+    ts_pool_free();
     gpy_sched_shutdown();
     Py_RETURN_NONE;
 }
@@ -738,9 +795,9 @@ gpython_after_fork(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    /* The child's CPython deleted every other thread state; the monitor
-     * thread did not survive the fork. */
-    ts_pool_forget();
+    /* The child's CPython deleted every other thread state (the pooled
+     * ones are not in its list: they stay usable); the monitor thread did
+     * not survive the fork. */
     sysmon_started = 0;
     main_tstate = PyThreadState_Get();
     gpy_sched_after_fork();
@@ -911,19 +968,7 @@ chan_dealloc(ChanObject *self)
         PyObject_ClearWeakRefs((PyObject *)self);
     }
     chan_clear(self);
-    if (self->ch) {
-        /* Nobody is blocked on it (they would hold a reference): drop the
-         * values still buffered. */
-        while (gpy_chan_len(self->ch) > 0) {
-            PyObject *v = NULL;
-            gpy_case c = {self->ch, GPY_CASE_RECV, &v, 0};
-            if (gpy_select(&c, 1, GPY_SELECT_NONBLOCK, NULL) < 0) {
-                break;
-            }
-            Py_XDECREF(v);
-        }
-        gpy_chan_decref(self->ch);
-    }
+    gpy_chan_decref(self->ch);
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -932,9 +977,6 @@ static int
 chan_traverse(ChanObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->m_send);
-    Py_VISIT(self->m_recv);
-    Py_VISIT(self->m_recv_);
     /* Buffered values may refer back to the channel. */
     size_t n = gpy_chan_len(self->ch);
     for (size_t i = 0; i < n; i++) {
@@ -944,12 +986,20 @@ chan_traverse(ChanObject *self, visitproc visit, void *arg)
     return 0;
 }
 
+/* chan_clear drops the values still buffered (a cycle through them is
+ * broken here; at dealloc nobody is blocked on the channel: they would
+ * hold a reference). */
 static int
 chan_clear(ChanObject *self)
 {
-    Py_CLEAR(self->m_send);
-    Py_CLEAR(self->m_recv);
-    Py_CLEAR(self->m_recv_);
+    while (gpy_chan_len(self->ch) > 0) {
+        PyObject *v = NULL;
+        gpy_case c = {self->ch, GPY_CASE_RECV, &v, 0};
+        if (gpy_select(&c, 1, GPY_SELECT_NONBLOCK, NULL) < 0) {
+            break;
+        }
+        Py_XDECREF(v);
+    }
     return 0;
 }
 
@@ -1156,13 +1206,6 @@ chan_get_dtype(ChanObject *self, void *closure)
 }
 
 static PyMethodDef chan_methods[] = {
-    /* send, recv, recv_ first: chan_getattro binds them by index */
-    {"send", (PyCFunction)chan_send, METH_O,
-     "send(v): send v; blocks until a receiver takes it or it is buffered."},
-    {"recv", (PyCFunction)chan_recv, METH_NOARGS,
-     "recv() -> v: receive a value (None once closed and drained)."},
-    {"recv_", (PyCFunction)chan_recv_, METH_NOARGS,
-     "recv_() -> (v, ok): ok is False once closed and drained."},
     {"close", (PyCFunction)chan_close, METH_NOARGS, "close the channel."},
     {"cap", (PyCFunction)chan_cap, METH_NOARGS, "the buffer capacity."},
     {"nil", (PyCFunction)chan_nil, METH_VARARGS | METH_CLASS,
@@ -1170,35 +1213,354 @@ static PyMethodDef chan_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static PyObject *s_send, *s_recv, *s_recv_;   /* interned names */
+/* ---- ch.send, ch.recv, ch.recv_ ---- */
 
-/* chan_getattro returns ch.send, ch.recv and ch.recv_ bound once and cached
- * in the channel: select(ch.recv, ...) would otherwise allocate and free a
- * method object per case per call (a third of a non-blocking select's
- * cost). Method calls pay a little for it (the interpreter cannot
- * specialise their lookup any more): measured, the better trade. */
+/* The three are select's cases, so `select(ch.recv, ...)` makes a bound
+ * method per case per call: they get types of their own, a descriptor
+ * (chan.send; `ch.send(v)` calls it without binding, as the interpreter
+ * does for method descriptors) and a bound method recycled through a free
+ * list. (A bound method cached in the channel would cost a cycle.) The bound method references the channel, the channel nothing of
+ * it: reference counting frees both. */
+enum { OP_SEND, OP_RECV, OP_RECV_, OP_COUNT };
+
+static const struct {
+    const char *name;
+    const char *doc;
+    int nargs;
+} chan_ops[OP_COUNT] = {
+    {"send", "send(v): send v; blocks until a receiver takes it or it is "
+             "buffered.", 1},
+    {"recv", "recv() -> v: receive a value (the zero value once closed and "
+             "drained).", 0},
+    {"recv_", "recv_() -> (v, ok): ok is False once closed and drained.", 0},
+};
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    int op;
+} ChanOpDescr;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    ChanObject *ch;
+    int op;
+} ChanMethod;
+
+static PyTypeObject *chan_op_type, *chan_method_type;
+
 static PyObject *
-chan_getattro(ChanObject *self, PyObject *name)
+op_call(ChanObject *ch, int op, PyObject *const *args, size_t nargs,
+        PyObject *kwnames)
 {
-    PyObject **slot;
-    int i;
-    if (name == s_recv) {
-        slot = &self->m_recv, i = 1;
-    } else if (name == s_send) {
-        slot = &self->m_send, i = 0;
-    } else if (name == s_recv_) {
-        slot = &self->m_recv_, i = 2;
-    } else {
-        return PyObject_GenericGetAttr((PyObject *)self, name);
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes no keyword arguments",
+                     chan_ops[op].name);
+        return NULL;
     }
-    if (!*slot) {
-        *slot = PyCFunction_NewEx(&chan_methods[i], (PyObject *)self, NULL);
-        if (!*slot) {
-            return NULL;
+    if ((int)nargs != chan_ops[op].nargs) {
+        if (chan_ops[op].nargs) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() takes exactly one argument (%zu given)",
+                         chan_ops[op].name, nargs);
+        } else {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() takes no arguments (%zu given)",
+                         chan_ops[op].name, nargs);
+        }
+        return NULL;
+    }
+    switch (op) {
+    case OP_SEND:
+        return chan_send(ch, args[0]);
+    case OP_RECV:
+        return chan_recv(ch, NULL);
+    default:
+        return chan_recv_(ch, NULL);
+    }
+}
+
+#define METHOD_FREE_MAX 64
+static ChanMethod *method_free[METHOD_FREE_MAX];
+static int method_nfree;
+
+static PyObject *
+method_vectorcall(ChanMethod *m, PyObject *const *args, size_t nargsf,
+                  PyObject *kwnames)
+{
+    return op_call(m->ch, m->op, args, PyVectorcall_NARGS(nargsf), kwnames);
+}
+
+static PyObject *
+method_new(ChanObject *ch, int op)
+{
+    ChanMethod *m;
+    if (method_nfree > 0) {
+        m = method_free[--method_nfree];
+        gpy_cpy_new_reference((PyObject *)m);
+    } else if (!(m = PyObject_GC_New(ChanMethod, chan_method_type))) {
+        return NULL;
+    }
+    m->vectorcall = (vectorcallfunc)method_vectorcall;
+    Py_INCREF(ch);
+    m->ch = ch;
+    m->op = op;
+    PyObject_GC_Track(m);
+    return (PyObject *)m;
+}
+
+static void
+method_dealloc(ChanMethod *m)
+{
+    PyObject_GC_UnTrack(m);
+    Py_CLEAR(m->ch);
+    if (method_nfree < METHOD_FREE_MAX) {
+        /* It keeps its reference to its type while pooled. */
+        method_free[method_nfree++] = m;
+        return;
+    }
+    PyTypeObject *tp = Py_TYPE(m);
+    PyObject_GC_Del(m);
+    Py_DECREF(tp);
+}
+
+static int
+method_traverse(ChanMethod *m, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(m));
+    Py_VISIT(m->ch);
+    return 0;
+}
+
+static PyObject *
+method_repr(ChanMethod *m)
+{
+    return PyUnicode_FromFormat("<built-in method %s of %s object at %p>",
+                                chan_ops[m->op].name, Py_TYPE(m->ch)->tp_name,
+                                (void *)m->ch);
+}
+
+static PyObject *
+method_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if (Py_TYPE(b) != chan_method_type || (op != Py_EQ && op != Py_NE)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    ChanMethod *x = (ChanMethod *)a, *y = (ChanMethod *)b;
+    int eq = x->ch == y->ch && x->op == y->op;
+    return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+}
+
+static Py_hash_t
+method_hash(ChanMethod *m)
+{
+    Py_hash_t h = _Py_HashPointer(m->ch) ^ (Py_hash_t)(m->op + 1);
+    return h == -1 ? -2 : h;
+}
+
+static PyObject *
+method_get_self(ChanMethod *m, void *closure)
+{
+    (void)closure;
+    Py_INCREF(m->ch);
+    return (PyObject *)m->ch;
+}
+
+static PyObject *
+method_get_name(ChanMethod *m, void *closure)
+{
+    (void)closure;
+    return PyUnicode_FromString(chan_ops[m->op].name);
+}
+
+static PyObject *
+method_get_qualname(ChanMethod *m, void *closure)
+{
+    (void)closure;
+    return PyUnicode_FromFormat("chan.%s", chan_ops[m->op].name);
+}
+
+static PyObject *
+method_get_doc(ChanMethod *m, void *closure)
+{
+    (void)closure;
+    return PyUnicode_FromString(chan_ops[m->op].doc);
+}
+
+static PyGetSetDef method_getset[] = {
+    {"__self__", (getter)method_get_self, NULL, NULL, NULL},
+    {"__name__", (getter)method_get_name, NULL, NULL, NULL},
+    {"__qualname__", (getter)method_get_qualname, NULL, NULL, NULL},
+    {"__doc__", (getter)method_get_doc, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef method_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(ChanMethod, vectorcall),
+     READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot method_slots[] = {
+    {Py_tp_dealloc, method_dealloc},
+    {Py_tp_traverse, method_traverse},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_repr, method_repr},
+    {Py_tp_richcompare, method_richcompare},
+    {Py_tp_hash, method_hash},
+    {Py_tp_getset, method_getset},
+    {Py_tp_members, method_members},
+    {0, NULL},
+};
+
+static PyType_Spec method_spec = {
+    "golang.chan_method", sizeof(ChanMethod), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE |
+        Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    method_slots,
+};
+
+static PyObject *
+descr_vectorcall(ChanOpDescr *d, PyObject *const *args, size_t nargsf,
+                 PyObject *kwnames)
+{
+    size_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs < 1) {
+        PyErr_Format(PyExc_TypeError, "unbound method chan.%s() needs an "
+                     "argument", chan_ops[d->op].name);
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[0], chan_type)) {
+        PyErr_Format(PyExc_TypeError, "descriptor '%s' for 'golang.chan' "
+                     "objects doesn't apply to a '%.100s' object",
+                     chan_ops[d->op].name, Py_TYPE(args[0])->tp_name);
+        return NULL;
+    }
+    return op_call((ChanObject *)args[0], d->op, args + 1, nargs - 1,
+                   kwnames);
+}
+
+static PyObject *
+descr_get(ChanOpDescr *d, PyObject *obj, PyObject *type)
+{
+    (void)type;
+    if (!obj) {
+        Py_INCREF(d);
+        return (PyObject *)d;
+    }
+    if (!PyObject_TypeCheck(obj, chan_type)) {
+        PyErr_Format(PyExc_TypeError, "descriptor '%s' for 'golang.chan' "
+                     "objects doesn't apply to a '%.100s' object",
+                     chan_ops[d->op].name, Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    return method_new((ChanObject *)obj, d->op);
+}
+
+static PyObject *
+descr_repr(ChanOpDescr *d)
+{
+    return PyUnicode_FromFormat("<method '%s' of 'golang.chan' objects>",
+                                chan_ops[d->op].name);
+}
+
+static PyObject *
+descr_get_name(ChanOpDescr *d, void *closure)
+{
+    (void)closure;
+    return PyUnicode_FromString(chan_ops[d->op].name);
+}
+
+static PyObject *
+descr_get_qualname(ChanOpDescr *d, void *closure)
+{
+    (void)closure;
+    return PyUnicode_FromFormat("chan.%s", chan_ops[d->op].name);
+}
+
+static PyObject *
+descr_get_doc(ChanOpDescr *d, void *closure)
+{
+    (void)closure;
+    return PyUnicode_FromString(chan_ops[d->op].doc);
+}
+
+static PyObject *
+descr_get_objclass(ChanOpDescr *d, void *closure)
+{
+    (void)d;
+    (void)closure;
+    Py_INCREF(chan_type);
+    return (PyObject *)chan_type;
+}
+
+static PyGetSetDef descr_getset[] = {
+    {"__name__", (getter)descr_get_name, NULL, NULL, NULL},
+    {"__qualname__", (getter)descr_get_qualname, NULL, NULL, NULL},
+    {"__doc__", (getter)descr_get_doc, NULL, NULL, NULL},
+    {"__objclass__", (getter)descr_get_objclass, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef descr_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(ChanOpDescr, vectorcall),
+     READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static void
+descr_dealloc(ChanOpDescr *d)
+{
+    PyTypeObject *tp = Py_TYPE(d);
+    tp->tp_free(d);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot descr_slots[] = {
+    {Py_tp_dealloc, descr_dealloc},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_descr_get, descr_get},
+    {Py_tp_repr, descr_repr},
+    {Py_tp_getset, descr_getset},
+    {Py_tp_members, descr_members},
+    {0, NULL},
+};
+
+static PyType_Spec descr_spec = {
+    "golang.chan_method_descriptor", sizeof(ChanOpDescr), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
+        Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR |
+        Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    descr_slots,
+};
+
+/* chan_ops_install makes the two types and puts chan.send, chan.recv and
+ * chan.recv_ in the chan type. */
+static int
+chan_ops_install(void)
+{
+    chan_method_type = (PyTypeObject *)PyType_FromSpec(&method_spec);
+    chan_op_type = (PyTypeObject *)PyType_FromSpec(&descr_spec);
+    if (!chan_method_type || !chan_op_type) {
+        return -1;
+    }
+    for (int op = 0; op < OP_COUNT; op++) {
+        ChanOpDescr *d = PyObject_New(ChanOpDescr, chan_op_type);
+        if (!d) {
+            return -1;
+        }
+        d->vectorcall = (vectorcallfunc)descr_vectorcall;
+        d->op = op;
+        int r = PyDict_SetItemString(chan_type->tp_dict, chan_ops[op].name,
+                                     (PyObject *)d);
+        Py_DECREF(d);
+        if (r < 0) {
+            return -1;
         }
     }
-    Py_INCREF(*slot);
-    return *slot;
+    PyType_Modified(chan_type);
+    return 0;
 }
 
 static PyGetSetDef chan_getset[] = {
@@ -1217,7 +1579,6 @@ static PyType_Slot chan_slots[] = {
     {Py_tp_dealloc, chan_dealloc},
     {Py_tp_traverse, chan_traverse},
     {Py_tp_clear, chan_clear},
-    {Py_tp_getattro, chan_getattro},
     {Py_tp_methods, chan_methods},
     {Py_tp_getset, chan_getset},
     {Py_tp_members, chan_members},
@@ -1238,22 +1599,14 @@ static PyType_Spec chan_spec = {
 
 /* ---- select ---- */
 
-/* case_chan returns the channel of a bound chan method whose C function is
- * meth, or NULL. */
+/* case_chan returns the channel of o if it is ch.<op> (bound), or NULL. */
 static ChanObject *
-case_chan(PyObject *o, PyCFunction meth)
+case_chan(PyObject *o, int op)
 {
-    if (!PyCFunction_Check(o)) {
+    if (Py_TYPE(o) != chan_method_type || ((ChanMethod *)o)->op != op) {
         return NULL;
     }
-    PyObject *self = PyCFunction_GET_SELF(o);
-    if (!self || !PyObject_TypeCheck(self, chan_type)) {
-        return NULL;
-    }
-    if (((PyCFunctionObject *)o)->m_ml->ml_meth != meth) {
-        return NULL;
-    }
-    return (ChanObject *)self;
+    return ((ChanMethod *)o)->ch;
 }
 
 #define SELECT_SMALL 8
@@ -1320,14 +1673,13 @@ gpython_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             default_idx = (int)i;
             continue;
         }
-        if ((co = case_chan(a, (PyCFunction)chan_recv))) {
+        if ((co = case_chan(a, OP_RECV))) {
             kind[n] = K_RECV;
-        } else if ((co = case_chan(a, (PyCFunction)chan_recv_))) {
+        } else if ((co = case_chan(a, OP_RECV_))) {
             kind[n] = K_RECV_;
         } else if (PyTuple_Check(a)) {
             if (PyTuple_GET_SIZE(a) != 2 ||
-                !(co = case_chan(PyTuple_GET_ITEM(a, 0),
-                                 (PyCFunction)chan_send))) {
+                !(co = case_chan(PyTuple_GET_ITEM(a, 0), OP_SEND))) {
                 PyErr_Format(PyExc_TypeError,
                              "select: case %zd: a send case must be "
                              "(ch.send, value), got %R", i, a);
@@ -1492,14 +1844,8 @@ PyInit__gpython(void)
         return NULL;
     }
     if (!chan_type) {
-        s_send = PyUnicode_InternFromString("send");
-        s_recv = PyUnicode_InternFromString("recv");
-        s_recv_ = PyUnicode_InternFromString("recv_");
-        if (!s_send || !s_recv || !s_recv_) {
-            goto fail;
-        }
         chan_type = (PyTypeObject *)PyType_FromSpec(&chan_spec);
-        if (!chan_type) {
+        if (!chan_type || chan_ops_install() < 0) {
             goto fail;
         }
         PyTypeObject *dt = (PyTypeObject *)PyType_FromSpec(&default_spec);
@@ -1621,8 +1967,11 @@ gpy_py_install(void)
     main_tstate->thread_id = 1;
     gpy_g_set_user(gpy_g_main(), main_tstate);
     gpy_hooks hooks = {hook_switch_in, hook_deadlock, hook_park_enter,
-                       hook_park_exit};
+                       hook_park_exit, hook_stack_overflow};
     gpy_sched_set_hooks(&hooks);
+    /* After Py_Initialize: the signal module recorded SIGSEGV as SIG_DFL,
+     * as python3 reports it. */
+    gpy_stack_guard_install();
 
     PyObject *m = PyImport_ImportModule("_gpython");
     if (!m) {

@@ -262,6 +262,12 @@ gpy_sched_set_hooks(const gpy_hooks *hooks)
     S.hooks = *hooks;
 }
 
+const gpy_hooks *
+gpy__hooks(void)
+{
+    return &S.hooks;
+}
+
 void *
 gpy__park_enter(void)
 {
@@ -1147,6 +1153,18 @@ gpy_sched_after_fork(void)
      * records are leaked on purpose: their frames may still be referenced
      * by Python objects that outlive them. */
     gpy_g *self = S.cur;
+    /* The others become ghosts: dead, so that nothing readies them (a
+     * channel, a semaphore post, a stale remote wakeup), and off every
+     * channel's wait queue. */
+    for (gpy_g *g = S.all; g; g = g->all_next) {
+        if (g != self) {
+            g->state = GPY_G_DEAD;
+        }
+    }
+    if (self != &S.main_g) {
+        S.main_g.state = GPY_G_DEAD;
+    }
+    gpy__chan_after_fork();
     S.runq_head = S.runq_tail = NULL;
     S.remote_head = S.remote_tail = NULL;
     S.all = NULL;

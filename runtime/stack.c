@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -72,10 +73,74 @@ init_params(void)
 }
 
 size_t
-gpy__stack_size(void)
+gpy_stack_size(void)
 {
     init_params();
     return P.size;
+}
+
+long
+gpy_stack_left(void)
+{
+    gpy_g *g = gpy_g_current();
+    if (!g || !g->stack) {
+        return -1;
+    }
+    char *sp = __builtin_frame_address(0);
+    if (sp < g->stack->base || sp > g->stack->base + g->stack->size) {
+        return -1;
+    }
+    return (long)(sp - g->stack->base);
+}
+
+/* ---- guard pages ---- */
+
+/* A fault this far below a stack's usable part is an overflow even when a
+ * large frame jumped past the guard page into unmapped memory. */
+#define OVERFLOW_REACH (64u << 10)
+#define ALTSTACK_SIZE (64u << 10)
+
+static struct sigaction prev_segv, prev_bus;
+
+static void
+on_fault(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    gpy_g *g = gpy_g_current();
+    char *a = si->si_addr;
+    if (g && g->stack && a < g->stack->base &&
+        a >= g->stack->base - OVERFLOW_REACH) {
+        const gpy_hooks *h = gpy__hooks();
+        if (h->stack_overflow) {
+            h->stack_overflow(g);
+        }
+        static const char msg[] = "fatal error: stack overflow\n";
+        ssize_t w = write(2, msg, sizeof(msg) - 1);
+        (void)w;
+        _exit(2);
+    }
+    /* Not ours: the previous disposition takes the fault again when the
+     * faulting instruction restarts. */
+    sigaction(sig, sig == SIGSEGV ? &prev_segv : &prev_bus, NULL);
+}
+
+void
+gpy_stack_guard_install(void)
+{
+    stack_t ss = {0};
+    ss.ss_sp = malloc(ALTSTACK_SIZE);
+    ss.ss_size = ALTSTACK_SIZE;
+    if (!ss.ss_sp || sigaltstack(&ss, NULL) < 0) {
+        free(ss.ss_sp);
+        return;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &prev_segv);
+    sigaction(SIGBUS, &sa, &prev_bus);
 }
 
 gpy_stack *

@@ -36,32 +36,11 @@ def _runtime():
 runtime = _runtime()
 
 
-class _ExitWhenDone:
-    """Kept only in the forking goroutine's thread-local storage, which its
-    thread state drops when the goroutine ends."""
-
-    def __del__(self):
-        # A child forked by a goroutine other than main has no main
-        # goroutine: its only goroutine returning ends it, as python3's
-        # child ends when its only thread does (status 0, no atexit).
-        for f in (sys.stdout, sys.stderr):
-            try:
-                f.flush()
-            except BaseException:
-                pass
-        os._exit(0)
-
-
-_child_local = None
-
-
 def _after_fork_child():
-    global _child_local
+    # A child forked by a goroutine other than main ends when that
+    # goroutine returns (runtime/pymod.c), as python3's child ends with
+    # its only thread.
     _gpython._after_fork()
-    if _gpython.goid() != 1:
-        import _thread
-        _child_local = _thread._local()
-        _child_local.exit_when_done = _ExitWhenDone()
 
 
 def _any_goroutine(f):

@@ -1,0 +1,50 @@
+/* cpython.h: what the binding needs from CPython beyond its public API —
+ * thread-state pooling, quiet tracing, the GILState key, stack-aware
+ * recursion checks. Implemented once per CPython version (cpython311.c);
+ * supporting another version means writing that file again. */
+#ifndef GPY_CPYTHON_H
+#define GPY_CPYTHON_H
+
+#include <Python.h>
+
+/* gpy_cpy_ts_retire takes a cleared thread state out of its interpreter's
+ * list of threads, so that nothing lists it (faulthandler,
+ * sys._current_frames, a fork child's cleanup) while it waits in the
+ * binding's pool. GIL held. */
+void gpy_cpy_ts_retire(PyThreadState *ts);
+
+/* gpy_cpy_ts_revive puts a retired thread state back into its
+ * interpreter's list as a new thread: a fresh unique id (CPython's
+ * ContextVar and asyncio caches key on it), and every per-thread field a
+ * finished goroutine may have left behind reset to what PyThreadState_New
+ * gives. GIL held. */
+void gpy_cpy_ts_revive(PyThreadState *ts);
+
+/* gpy_cpy_ts_free frees a retired thread state (shutdown, fork child).
+ * GIL held. */
+void gpy_cpy_ts_free(PyThreadState *ts);
+
+/* gpy_cpy_set_trace sets ts's C trace function as PyEval_SetTrace does,
+ * but raises no audit event and cannot fail: for the preemption tracer,
+ * which the program neither asked for nor may see. GIL held. */
+void gpy_cpy_set_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj);
+
+/* gpy_cpy_gilstate_set makes ts what PyGILState_GetThisThreadState()
+ * returns on the calling OS thread. */
+void gpy_cpy_gilstate_set(PyThreadState *ts);
+
+/* gpy_cpy_recursion_clamp makes ts check the C stack left at each nesting
+ * level beyond what its stack surely holds (the override of
+ * _Py_CheckRecursiveCall raises RecursionError before a goroutine stack
+ * overflows). Call for a goroutine's thread state before it runs. */
+void gpy_cpy_recursion_clamp(PyThreadState *ts);
+
+/* gpy_cpy_new_reference gives an object taken from a free list its first
+ * reference again (as CPython's own free lists do). */
+void gpy_cpy_new_reference(PyObject *o);
+
+/* gpy_cpy_dump_traceback writes ts's Python stack to fd, async-signal-safe
+ * (faulthandler's writer). */
+void gpy_cpy_dump_traceback(int fd, PyThreadState *ts);
+
+#endif

@@ -1,0 +1,250 @@
+/* cpython311.c: every access of the binding to CPython 3.11's private
+ * structures (thread-state lists, tracing fields, the GILState key) and the
+ * two libpython functions gpython replaces (_Py_CheckRecursiveCall,
+ * Py_SetRecursionLimit; the build weakens CPython's). */
+#define PY_SSIZE_T_CLEAN
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
+#error "cpython311.c is for CPython 3.11: write the file for this version"
+#endif
+#include "internal/pycore_ceval.h"
+#include "internal/pycore_interp.h"
+#include "internal/pycore_runtime.h"
+#include "internal/pycore_traceback.h"
+#undef Py_BUILD_CORE
+
+#include "cpython.h"
+#include "gpy.h"
+
+/* What PyThreadState_New gives a new thread state (new_threadstate). */
+#define TS_GILSTATE_COUNTER 1
+
+static void
+head_lock(void)
+{
+    PyThread_acquire_lock(_PyRuntime.interpreters.mutex, WAIT_LOCK);
+}
+
+static void
+head_unlock(void)
+{
+    PyThread_release_lock(_PyRuntime.interpreters.mutex);
+}
+
+void
+gpy_cpy_ts_retire(PyThreadState *ts)
+{
+    PyInterpreterState *interp = ts->interp;
+    head_lock();
+    if (ts->prev) {
+        ts->prev->next = ts->next;
+    } else if (interp->threads.head == ts) {
+        interp->threads.head = ts->next;
+    }
+    if (ts->next) {
+        ts->next->prev = ts->prev;
+    }
+    ts->prev = ts->next = NULL;
+    head_unlock();
+}
+
+void
+gpy_cpy_ts_revive(PyThreadState *ts)
+{
+    PyInterpreterState *interp = ts->interp;
+    /* PyThreadState_Clear dropped the objects; these are the plain fields
+     * it leaves as the last goroutine set them. */
+    ts->on_delete = NULL;
+    ts->on_delete_data = NULL;
+    ts->c_tracefunc = NULL;
+    ts->c_profilefunc = NULL;
+    ts->tracing = 0;
+    ts->tracing_what = 0;
+    ts->cframe = &ts->root_cframe;
+    ts->root_cframe.use_tracing = 0;
+    ts->root_cframe.current_frame = NULL;
+    ts->exc_info = &ts->exc_state;
+    ts->recursion_headroom = 0;
+    ts->recursion_limit = interp->ceval.recursion_limit;
+    ts->recursion_remaining = ts->recursion_limit;
+    ts->gilstate_counter = TS_GILSTATE_COUNTER;
+    ts->coroutine_origin_tracking_depth = 0;
+    ts->trash_delete_nesting = 0;
+    ts->trash_delete_later = NULL;
+    /* Line tracing caches the code object it last looked at by address. */
+    ts->trace_info.code = NULL;
+    head_lock();
+    /* ContextVar's cache (var_cached_tsid) and asyncio's running-loop
+     * cache (cached_running_holder_tsid, a borrowed pointer into the
+     * thread's dict) trust that a thread-state id is never seen again. */
+    ts->id = ++interp->threads.next_unique_id;
+    ts->prev = NULL;
+    ts->next = interp->threads.head;
+    if (ts->next) {
+        ts->next->prev = ts;
+    }
+    interp->threads.head = ts;
+    head_unlock();
+}
+
+void
+gpy_cpy_ts_free(PyThreadState *ts)
+{
+    /* PyThreadState_Delete unlinks it under the head lock and frees its
+     * data stack: give it back a place in the list first. */
+    PyInterpreterState *interp = ts->interp;
+    head_lock();
+    ts->prev = NULL;
+    ts->next = interp->threads.head;
+    if (ts->next) {
+        ts->next->prev = ts;
+    }
+    interp->threads.head = ts;
+    head_unlock();
+    PyThreadState_Delete(ts);
+}
+
+void
+gpy_cpy_set_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj)
+{
+    /* _PyEval_SetTrace without its sys.settrace audit event. */
+    PyObject *old = ts->c_traceobj;
+    ts->c_tracefunc = NULL;
+    ts->c_traceobj = NULL;
+    ts->cframe->use_tracing = ts->c_profilefunc != NULL ? 255 : 0;
+    Py_XINCREF(obj);
+    Py_XDECREF(old);
+    ts->c_traceobj = obj;
+    ts->c_tracefunc = func;
+    ts->cframe->use_tracing =
+        (func != NULL || ts->c_profilefunc != NULL) ? 255 : 0;
+}
+
+void
+gpy_cpy_gilstate_set(PyThreadState *ts)
+{
+    PyThread_tss_set(&_PyRuntime.gilstate.autoTSSkey, ts);
+}
+
+void
+gpy_cpy_new_reference(PyObject *o)
+{
+    _Py_NewReference(o);
+}
+
+void
+gpy_cpy_dump_traceback(int fd, PyThreadState *ts)
+{
+    _Py_DumpTraceback(fd, ts);
+}
+
+/* ---- recursion checks that know the goroutine's stack ---- */
+
+/* CPython counts nesting (Python calls and C recursion alike) and trusts
+ * the OS thread's stack to hold recursion_limit levels; a program may
+ * raise the limit as far as it likes. On a goroutine stack the check also
+ * looks at the stack itself: up to safe_depth() levels fit whatever they
+ * are (PER_LEVEL bytes each at most, more than CPython's C recursion takes
+ * through any path we measured), and from there on every new level calls
+ * _Py_CheckRecursiveCall (recursion_remaining stays negative), which
+ * raises RecursionError once less than margin() bytes are left. Deep pure
+ * Python recursion pays one call per level beyond safe_depth(). */
+#if defined(__SANITIZE_ADDRESS__)
+#define PER_LEVEL (48u << 10)   /* ASan's redzones triple C frames */
+#else
+#define PER_LEVEL (16u << 10)
+#endif
+
+static size_t
+margin(void)
+{
+    size_t size = gpy_stack_size();
+    return size / 4 < (512u << 10) ? size / 4 : (512u << 10);
+}
+
+static int
+safe_depth(void)
+{
+    static int depth;
+    if (!depth) {
+        size_t d = (gpy_stack_size() - margin()) / PER_LEVEL;
+        depth = d < 1 ? 1 : (d > INT_MAX ? INT_MAX : (int)d);
+    }
+    return depth;
+}
+
+static void
+set_limit(PyThreadState *ts, int limit)
+{
+    int depth = ts->recursion_limit - ts->recursion_remaining;
+    ts->recursion_limit = limit;
+    ts->recursion_remaining = limit - depth;
+}
+
+void
+gpy_cpy_recursion_clamp(PyThreadState *ts)
+{
+    int limit = ts->interp->ceval.recursion_limit;
+    set_limit(ts, limit < safe_depth() ? limit : safe_depth());
+}
+
+/* Replaces CPython's (ceval.c), which this reproduces for callers that do
+ * not run on a goroutine stack. */
+int
+_Py_CheckRecursiveCall(PyThreadState *tstate, const char *where)
+{
+    int limit = tstate->interp->ceval.recursion_limit;
+    int depth = tstate->recursion_limit - tstate->recursion_remaining;
+    long left = gpy_stack_left();
+    if (left < 0) {
+        if (depth < limit) {
+            set_limit(tstate, limit);
+            return 0;
+        }
+        if (tstate->recursion_headroom) {
+            if (tstate->recursion_remaining < -50) {
+                Py_FatalError("Cannot recover from stack overflow.");
+            }
+            return 0;
+        }
+        if (tstate->recursion_remaining > 0) {
+            return 0;
+        }
+    } else {
+        /* Keep the counter negative beyond safe_depth: each level checks. */
+        int clamp = limit < safe_depth() ? limit : safe_depth();
+        if (tstate->recursion_limit != clamp) {
+            set_limit(tstate, clamp);
+        }
+        if (tstate->recursion_headroom) {
+            /* Raising RecursionError: CPython allows 50 more levels. */
+            if (depth > limit + 50 || (size_t)left < margin() / 2) {
+                Py_FatalError("Cannot recover from stack overflow.");
+            }
+            return 0;
+        }
+        if (depth <= limit && (size_t)left > margin()) {
+            return 0;
+        }
+    }
+    tstate->recursion_headroom++;
+    PyErr_Format(PyExc_RecursionError, "maximum recursion depth exceeded%s",
+                 where);
+    tstate->recursion_headroom--;
+    ++tstate->recursion_remaining;
+    return -1;
+}
+
+/* Replaces CPython's: the same, but a goroutine's thread state keeps
+ * checking its stack beyond safe_depth() whatever the new limit. */
+void
+Py_SetRecursionLimit(int new_limit)
+{
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    interp->ceval.recursion_limit = new_limit;
+    int clamp = new_limit < safe_depth() ? new_limit : safe_depth();
+    for (PyThreadState *p = interp->threads.head; p; p = p->next) {
+        set_limit(p, clamp);
+    }
+}
