@@ -225,6 +225,133 @@ class TestFork(unittest.TestCase):
         self.assertEqual((msg, code), (EXPECTED_WORK + " 8", 9))
 
 
+def in_goroutine(fn):
+    """fn() in a new goroutine, waited for; returns its result."""
+    out = chan(1)
+    go(lambda: out.send(fn()))
+    return out.recv()
+
+
+class TestNoGhosts(unittest.TestCase):
+    """The child has exactly one goroutine: nothing of the goroutines (or
+    threads) blocked at fork time stays on a channel, timer or lock."""
+
+    def setUp(self):
+        self.c = chan()
+        self.stop = chan()
+        self.lock = threading.Lock()
+        self.lock.acquire()
+        go(self.c.recv)                     # a receiver waiting on c
+        go(self.c.send, "ghost")            # a sender waiting on c
+        go(lambda: select(self.c.recv, self.stop.recv))
+        go(self.lock.acquire)               # a waiter on a semaphore
+        go(time.sleep, 30)                  # a timer
+        t = threading.Thread(target=self.stop.recv)
+        t.start()
+        self.threads = [t]
+        time.sleep(0.02)
+
+    def tearDown(self):
+        # The parent's goroutines: unblock them all.
+        self.stop.close()
+        self.lock.release()
+        select(self.c.recv, default)
+        select((self.c.send, None), default)
+        for t in self.threads:
+            t.join(5)
+
+    def check_child(self, fork_from_goroutine):
+        c = self.c
+
+        def body():
+            r1 = select((c.send, "x"), default)[0]
+            r2 = select(c.recv, default)[0]
+            r3 = select((c.send, "x"), c.recv, default)[0]
+            ok = self.lock.acquire(timeout=0.05)
+            n = _gpython.numgoroutine()
+            # Blocking operations with nobody on the other side now wait:
+            # a sender blocks until our own receiver goroutine comes.
+            got = chan(1)
+            go(lambda: got.send(c.recv()))
+            c.send("mine")
+            return "%s %s %s %s %d %s" % (r1, r2, r3, ok, n, got.recv()), 0
+        if fork_from_goroutine:
+            msg, code = in_goroutine(lambda: fork_child(body))
+        else:
+            msg, code = fork_child(body)
+        self.assertEqual((msg, code), ("1 1 2 False 1 mine", 0))
+
+    def test_from_main(self):
+        self.check_child(False)
+
+    def test_from_goroutine(self):
+        self.check_child(True)
+
+    def test_main_is_not_resumed(self):
+        # A goroutine forks while main waits on a channel: in the child
+        # main is a ghost, and a send that main would have taken blocks.
+        main_waits = chan()
+        result = chan(1)
+
+        def forker():
+            time.sleep(0.02)
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(r)
+                i = select((main_waits.send, 1), default)[0]
+                os.write(w, b"%d" % i)
+                os._exit(3)
+            os.close(w)
+            msg = os.read(r, 100)
+            os.close(r)
+            result.send((msg, wait_status(pid)))
+            main_waits.send(0)
+        go(forker)
+        self.assertEqual(main_waits.recv(), 0)
+        self.assertEqual(result.recv(), (b"1", 3))
+
+    def test_nested_forks_keep_status(self):
+        # Each generation forks from a goroutine other than main; every
+        # child reports its own exit status up.
+        def level(depth):
+            if depth == 0:
+                return "leaf", 40
+
+            def body():
+                msg, code = in_goroutine(lambda: fork_child(
+                    lambda: level(depth - 1)))
+                return "%s<%d" % (msg, code), 40 + depth
+            return body()
+        msg, code = in_goroutine(lambda: fork_child(lambda: level(3)))
+        self.assertEqual((msg, code), ("leaf<40<41<42", 43))
+
+    def test_forker_returning_ends_child(self):
+        # A thread-started goroutine forks and returns in the child: the
+        # child ends with status 0 there (python3's rule), after its
+        # grandchild reported its own status.
+        r, w = os.pipe()
+
+        def forker():
+            pid = os.fork()
+            if pid == 0:
+                def g():
+                    p2 = os.fork()
+                    if p2 == 0:
+                        os._exit(7)
+                    os.write(w, b"%d" % wait_status(p2))
+                in_goroutine(g)
+                return
+            self.pid = pid
+        t = threading.Thread(target=forker)
+        t.start()
+        t.join()
+        os.close(w)
+        self.assertEqual(os.read(r, 100), b"7")
+        os.close(r)
+        self.assertEqual(wait_status(self.pid), 0)
+
+
 def mp_square(x):
     return x * x
 
