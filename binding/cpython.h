@@ -40,8 +40,13 @@ void gpy_cpy_gilstate_set(PyThreadState *ts);
 void gpy_cpy_recursion_clamp(PyThreadState *ts);
 
 /* gpy_cpy_new_reference gives an object taken from a free list its first
- * reference again (as CPython's own free lists do). */
-void gpy_cpy_new_reference(PyObject *o);
+ * reference again, as CPython's own free lists do (_Py_NewReference, whose
+ * release build only tells tracemalloc). */
+static inline void
+gpy_cpy_new_reference(PyObject *o)
+{
+    _Py_NewReference(o);
+}
 
 /* gpy_cpy_dump_traceback writes ts's Python stack to fd, async-signal-safe
  * (faulthandler's writer). */

@@ -128,12 +128,6 @@ gpy_cpy_gilstate_set(PyThreadState *ts)
 }
 
 void
-gpy_cpy_new_reference(PyObject *o)
-{
-    _Py_NewReference(o);
-}
-
-void
 gpy_cpy_dump_traceback(int fd, PyThreadState *ts)
 {
     _Py_DumpTraceback(fd, ts);

@@ -1449,7 +1449,7 @@ descr_get(ChanOpDescr *d, PyObject *obj, PyObject *type)
         Py_INCREF(d);
         return (PyObject *)d;
     }
-    if (!PyObject_TypeCheck(obj, chan_type)) {
+    if (Py_TYPE(obj) != chan_type && !PyObject_TypeCheck(obj, chan_type)) {
         PyErr_Format(PyExc_TypeError, "descriptor '%s' for 'golang.chan' "
                      "objects doesn't apply to a '%.100s' object",
                      chan_ops[d->op].name, Py_TYPE(obj)->tp_name);
