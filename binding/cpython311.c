@@ -32,6 +32,20 @@ head_unlock(void)
     PyThread_release_lock(_PyRuntime.interpreters.mutex);
 }
 
+/* link_head puts ts first in its interpreter's thread list, as
+ * PyThreadState_New does; head lock held. */
+static void
+link_head(PyThreadState *ts)
+{
+    PyInterpreterState *interp = ts->interp;
+    ts->prev = NULL;
+    ts->next = interp->threads.head;
+    if (ts->next) {
+        ts->next->prev = ts;
+    }
+    interp->threads.head = ts;
+}
+
 void
 gpy_cpy_ts_retire(PyThreadState *ts)
 {
@@ -79,12 +93,7 @@ gpy_cpy_ts_revive(PyThreadState *ts)
      * cache (cached_running_holder_tsid, a borrowed pointer into the
      * thread's dict) trust that a thread-state id is never seen again. */
     ts->id = ++interp->threads.next_unique_id;
-    ts->prev = NULL;
-    ts->next = interp->threads.head;
-    if (ts->next) {
-        ts->next->prev = ts;
-    }
-    interp->threads.head = ts;
+    link_head(ts);
     head_unlock();
 }
 
@@ -93,14 +102,8 @@ gpy_cpy_ts_free(PyThreadState *ts)
 {
     /* PyThreadState_Delete unlinks it under the head lock and frees its
      * data stack: give it back a place in the list first. */
-    PyInterpreterState *interp = ts->interp;
     head_lock();
-    ts->prev = NULL;
-    ts->next = interp->threads.head;
-    if (ts->next) {
-        ts->next->prev = ts;
-    }
-    interp->threads.head = ts;
+    link_head(ts);
     head_unlock();
     PyThreadState_Delete(ts);
 }
