@@ -120,8 +120,12 @@ on_fault(int sig, siginfo_t *si, void *uc)
         _exit(2);
     }
     /* Not ours: the previous disposition takes the fault again when the
-     * faulting instruction restarts. */
+     * faulting instruction restarts, or, for a signal sent by kill() or
+     * raise(), when we send it again. */
     sigaction(sig, sig == SIGSEGV ? &prev_segv : &prev_bus, NULL);
+    if (si->si_code <= 0) {
+        raise(sig);
+    }
 }
 
 void
