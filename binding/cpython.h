@@ -39,14 +39,16 @@ void gpy_cpy_gilstate_set(PyThreadState *ts);
  * overflows). Call for a goroutine's thread state before it runs. */
 void gpy_cpy_recursion_clamp(PyThreadState *ts);
 
-/* gpy_cpy_new_reference gives an object taken from a free list its first
- * reference again, as CPython's own free lists do (_Py_NewReference, whose
- * release build only tells tracemalloc). */
-static inline void
-gpy_cpy_new_reference(PyObject *o)
-{
-    _Py_NewReference(o);
-}
+/* A builtin method bound to self, cached by self, whose reference to
+ * self is borrowed (a cache that makes no cycle): gpy_cpy_method_borrow
+ * gives up the method's reference to self and takes it out of the
+ * collector's view (a borrowed pointer must not be traversed);
+ * gpy_cpy_method_own takes the reference back and tracks the method again;
+ * gpy_cpy_method_forget drops the borrowed pointer before the cache frees
+ * the method. GIL held. */
+void gpy_cpy_method_borrow(PyObject *m);
+void gpy_cpy_method_own(PyObject *m);
+void gpy_cpy_method_forget(PyObject *m);
 
 /* gpy_cpy_dump_traceback writes ts's Python stack to fd, async-signal-safe
  * (faulthandler's writer). */

@@ -1,5 +1,6 @@
 /* cpython311.c: every access of the binding to CPython 3.11's private
- * structures (thread-state lists, tracing fields, the GILState key) and the
+ * structures (thread-state lists, tracing fields, the GILState key, bound
+ * methods' __self__) and the
  * two libpython functions gpython replaces (_Py_CheckRecursiveCall,
  * Py_SetRecursionLimit; the build weakens CPython's). */
 #define PY_SSIZE_T_CLEAN
@@ -128,6 +129,26 @@ void
 gpy_cpy_gilstate_set(PyThreadState *ts)
 {
     PyThread_tss_set(&_PyRuntime.gilstate.autoTSSkey, ts);
+}
+
+void
+gpy_cpy_method_borrow(PyObject *m)
+{
+    PyObject_GC_UnTrack(m);
+    Py_DECREF(((PyCFunctionObject *)m)->m_self);
+}
+
+void
+gpy_cpy_method_own(PyObject *m)
+{
+    Py_INCREF(((PyCFunctionObject *)m)->m_self);
+    PyObject_GC_Track(m);
+}
+
+void
+gpy_cpy_method_forget(PyObject *m)
+{
+    ((PyCFunctionObject *)m)->m_self = NULL;
 }
 
 void

@@ -39,12 +39,21 @@ static const char *const dtype_names[DT_COUNT] = {
     "object", "C.structZ", "C.bool", "C.int", "C.double",
 };
 
-typedef struct {
+enum { OP_SEND, OP_RECV, OP_RECV_, OP_COUNT };  /* chan_methods[] order */
+
+typedef struct ChanObject ChanObject;
+
+struct ChanObject {
     PyObject_HEAD
     gpy_chan *ch;               /* NULL: the nil channel */
     int dtype;                  /* DT_* */
     PyObject *weakreflist;
-} ChanObject;
+    /* ch.send, ch.recv, ch.recv_ bound once (chan_getattro); their
+     * __self__ is borrowed and they are untracked while only the channel
+     * holds them. */
+    PyObject *bound[OP_COUNT];
+    int nocache;                /* finalized: bound anew each time */
+};
 
 
 static int chan_clear(ChanObject *self);
@@ -959,10 +968,32 @@ chan_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)self;
 }
 
+/* chan_finalize runs once, when the channel's last reference goes (or the
+ * collector finds it in a cycle). A cached bound method that somebody
+ * still holds outlives it: the method takes a reference of its own (the
+ * channel lives on, as Python's bound methods keep their object) and
+ * leaves the cache. */
+static void
+chan_finalize(ChanObject *self)
+{
+    self->nocache = 1;
+    for (int op = 0; op < OP_COUNT; op++) {
+        PyObject *m = self->bound[op];
+        if (m && Py_REFCNT(m) > 1) {
+            gpy_cpy_method_own(m);
+            self->bound[op] = NULL;
+            Py_DECREF(m);
+        }
+    }
+}
+
 static void
 chan_dealloc(ChanObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
+    if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0) {
+        return;     /* a bound method someone holds keeps it */
+    }
     PyObject_GC_UnTrack(self);
     if (self->weakreflist) {
         PyObject_ClearWeakRefs((PyObject *)self);
@@ -988,10 +1019,17 @@ chan_traverse(ChanObject *self, visitproc visit, void *arg)
 
 /* chan_clear drops the values still buffered (a cycle through them is
  * broken here; at dealloc nobody is blocked on the channel: they would
- * hold a reference). */
+ * hold a reference) and the cached bound methods (after chan_finalize
+ * nobody else holds them). */
 static int
 chan_clear(ChanObject *self)
 {
+    for (int op = 0; op < OP_COUNT; op++) {
+        if (self->bound[op]) {
+            gpy_cpy_method_forget(self->bound[op]);
+            Py_CLEAR(self->bound[op]);
+        }
+    }
     while (gpy_chan_len(self->ch) > 0) {
         PyObject *v = NULL;
         gpy_case c = {self->ch, GPY_CASE_RECV, &v, 0};
@@ -1206,6 +1244,14 @@ chan_get_dtype(ChanObject *self, void *closure)
 }
 
 static PyMethodDef chan_methods[] = {
+    /* send, recv, recv_ first, in OP_* order: chan_getattro binds them */
+    {"send", (PyCFunction)chan_send, METH_O,
+     "send(v): send v; blocks until a receiver takes it or it is buffered."},
+    {"recv", (PyCFunction)chan_recv, METH_NOARGS,
+     "recv() -> v: receive a value (the zero value once closed and "
+     "drained)."},
+    {"recv_", (PyCFunction)chan_recv_, METH_NOARGS,
+     "recv_() -> (v, ok): ok is False once closed and drained."},
     {"close", (PyCFunction)chan_close, METH_NOARGS, "close the channel."},
     {"cap", (PyCFunction)chan_cap, METH_NOARGS, "the buffer capacity."},
     {"nil", (PyCFunction)chan_nil, METH_VARARGS | METH_CLASS,
@@ -1213,354 +1259,40 @@ static PyMethodDef chan_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* ---- ch.send, ch.recv, ch.recv_ ---- */
+static PyObject *op_names[OP_COUNT];   /* interned "send", "recv", "recv_" */
 
-/* The three are select's cases, so `select(ch.recv, ...)` makes a bound
- * method per case per call: they get types of their own, a descriptor
- * (chan.send; `ch.send(v)` calls it without binding, as the interpreter
- * does for method descriptors) and a bound method recycled through a free
- * list. (A bound method cached in the channel would cost a cycle.) The bound method references the channel, the channel nothing of
- * it: reference counting frees both. */
-enum { OP_SEND, OP_RECV, OP_RECV_, OP_COUNT };
-
-static const struct {
-    const char *name;
-    const char *doc;
-    int nargs;
-} chan_ops[OP_COUNT] = {
-    {"send", "send(v): send v; blocks until a receiver takes it or it is "
-             "buffered.", 1},
-    {"recv", "recv() -> v: receive a value (the zero value once closed and "
-             "drained).", 0},
-    {"recv_", "recv_() -> (v, ok): ok is False once closed and drained.", 0},
-};
-
-typedef struct {
-    PyObject_HEAD
-    vectorcallfunc vectorcall;
-    int op;
-} ChanOpDescr;
-
-typedef struct {
-    PyObject_HEAD
-    vectorcallfunc vectorcall;
-    ChanObject *ch;
-    int op;
-} ChanMethod;
-
-static PyTypeObject *chan_op_type, *chan_method_type;
-
+/* chan_getattro returns ch.send, ch.recv and ch.recv_ bound once and
+ * cached in the channel: select(ch.recv, ...) would otherwise allocate and
+ * free a method object per case per call (a third of a non-blocking
+ * select's cost). Method calls pay a little for it (the interpreter cannot
+ * specialise their lookup any more): measured, the better trade.
+ * The cache must not make a cycle, or channels would wait for the
+ * collector: a cached method's __self__ is borrowed (and the method kept
+ * from the collector's view), and chan_finalize gives the ones still held
+ * elsewhere a reference of their own when the channel's last goes. */
 static PyObject *
-op_call(ChanObject *ch, int op, PyObject *const *args, size_t nargs,
-        PyObject *kwnames)
+chan_getattro(ChanObject *self, PyObject *name)
 {
-    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
-        PyErr_Format(PyExc_TypeError, "%s() takes no keyword arguments",
-                     chan_ops[op].name);
-        return NULL;
-    }
-    if ((int)nargs != chan_ops[op].nargs) {
-        if (chan_ops[op].nargs) {
-            PyErr_Format(PyExc_TypeError,
-                         "%s() takes exactly one argument (%zu given)",
-                         chan_ops[op].name, nargs);
-        } else {
-            PyErr_Format(PyExc_TypeError,
-                         "%s() takes no arguments (%zu given)",
-                         chan_ops[op].name, nargs);
-        }
-        return NULL;
-    }
-    switch (op) {
-    case OP_SEND:
-        return chan_send(ch, args[0]);
-    case OP_RECV:
-        return chan_recv(ch, NULL);
-    default:
-        return chan_recv_(ch, NULL);
-    }
-}
-
-#define METHOD_FREE_MAX 64
-static ChanMethod *method_free[METHOD_FREE_MAX];
-static int method_nfree;
-
-static PyObject *
-method_vectorcall(ChanMethod *m, PyObject *const *args, size_t nargsf,
-                  PyObject *kwnames)
-{
-    return op_call(m->ch, m->op, args, PyVectorcall_NARGS(nargsf), kwnames);
-}
-
-static PyObject *
-method_new(ChanObject *ch, int op)
-{
-    ChanMethod *m;
-    if (method_nfree > 0) {
-        m = method_free[--method_nfree];
-        gpy_cpy_new_reference((PyObject *)m);
-    } else if (!(m = PyObject_GC_New(ChanMethod, chan_method_type))) {
-        return NULL;
-    }
-    m->vectorcall = (vectorcallfunc)method_vectorcall;
-    Py_INCREF(ch);
-    m->ch = ch;
-    m->op = op;
-    PyObject_GC_Track(m);
-    return (PyObject *)m;
-}
-
-static void
-method_dealloc(ChanMethod *m)
-{
-    PyObject_GC_UnTrack(m);
-    Py_CLEAR(m->ch);
-    if (method_nfree < METHOD_FREE_MAX) {
-        /* It keeps its reference to its type while pooled. */
-        method_free[method_nfree++] = m;
-        return;
-    }
-    PyTypeObject *tp = Py_TYPE(m);
-    PyObject_GC_Del(m);
-    Py_DECREF(tp);
-}
-
-static int
-method_traverse(ChanMethod *m, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(m));
-    Py_VISIT(m->ch);
-    return 0;
-}
-
-static PyObject *
-method_repr(ChanMethod *m)
-{
-    return PyUnicode_FromFormat("<built-in method %s of %s object at %p>",
-                                chan_ops[m->op].name, Py_TYPE(m->ch)->tp_name,
-                                (void *)m->ch);
-}
-
-static PyObject *
-method_richcompare(PyObject *a, PyObject *b, int op)
-{
-    if (Py_TYPE(b) != chan_method_type || (op != Py_EQ && op != Py_NE)) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    ChanMethod *x = (ChanMethod *)a, *y = (ChanMethod *)b;
-    int eq = x->ch == y->ch && x->op == y->op;
-    return PyBool_FromLong(op == Py_EQ ? eq : !eq);
-}
-
-static Py_hash_t
-method_hash(ChanMethod *m)
-{
-    Py_hash_t h = _Py_HashPointer(m->ch) ^ (Py_hash_t)(m->op + 1);
-    return h == -1 ? -2 : h;
-}
-
-static PyObject *
-method_get_self(ChanMethod *m, void *closure)
-{
-    (void)closure;
-    Py_INCREF(m->ch);
-    return (PyObject *)m->ch;
-}
-
-static PyObject *
-method_get_name(ChanMethod *m, void *closure)
-{
-    (void)closure;
-    return PyUnicode_FromString(chan_ops[m->op].name);
-}
-
-static PyObject *
-method_get_qualname(ChanMethod *m, void *closure)
-{
-    (void)closure;
-    return PyUnicode_FromFormat("chan.%s", chan_ops[m->op].name);
-}
-
-static PyObject *
-method_get_doc(ChanMethod *m, void *closure)
-{
-    (void)closure;
-    return PyUnicode_FromString(chan_ops[m->op].doc);
-}
-
-static PyGetSetDef method_getset[] = {
-    {"__self__", (getter)method_get_self, NULL, NULL, NULL},
-    {"__name__", (getter)method_get_name, NULL, NULL, NULL},
-    {"__qualname__", (getter)method_get_qualname, NULL, NULL, NULL},
-    {"__doc__", (getter)method_get_doc, NULL, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-static PyMemberDef method_members[] = {
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(ChanMethod, vectorcall),
-     READONLY, NULL},
-    {NULL, 0, 0, 0, NULL},
-};
-
-static PyType_Slot method_slots[] = {
-    {Py_tp_dealloc, method_dealloc},
-    {Py_tp_traverse, method_traverse},
-    {Py_tp_call, PyVectorcall_Call},
-    {Py_tp_repr, method_repr},
-    {Py_tp_richcompare, method_richcompare},
-    {Py_tp_hash, method_hash},
-    {Py_tp_getset, method_getset},
-    {Py_tp_members, method_members},
-    {0, NULL},
-};
-
-static PyType_Spec method_spec = {
-    "golang.chan_method", sizeof(ChanMethod), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE |
-        Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    method_slots,
-};
-
-static PyObject *
-descr_vectorcall(ChanOpDescr *d, PyObject *const *args, size_t nargsf,
-                 PyObject *kwnames)
-{
-    size_t nargs = PyVectorcall_NARGS(nargsf);
-    if (nargs < 1) {
-        PyErr_Format(PyExc_TypeError, "unbound method chan.%s() needs an "
-                     "argument", chan_ops[d->op].name);
-        return NULL;
-    }
-    if (!PyObject_TypeCheck(args[0], chan_type)) {
-        PyErr_Format(PyExc_TypeError, "descriptor '%s' for 'golang.chan' "
-                     "objects doesn't apply to a '%.100s' object",
-                     chan_ops[d->op].name, Py_TYPE(args[0])->tp_name);
-        return NULL;
-    }
-    return op_call((ChanObject *)args[0], d->op, args + 1, nargs - 1,
-                   kwnames);
-}
-
-static PyObject *
-descr_get(ChanOpDescr *d, PyObject *obj, PyObject *type)
-{
-    (void)type;
-    if (!obj) {
-        Py_INCREF(d);
-        return (PyObject *)d;
-    }
-    if (Py_TYPE(obj) != chan_type && !PyObject_TypeCheck(obj, chan_type)) {
-        PyErr_Format(PyExc_TypeError, "descriptor '%s' for 'golang.chan' "
-                     "objects doesn't apply to a '%.100s' object",
-                     chan_ops[d->op].name, Py_TYPE(obj)->tp_name);
-        return NULL;
-    }
-    return method_new((ChanObject *)obj, d->op);
-}
-
-static PyObject *
-descr_repr(ChanOpDescr *d)
-{
-    return PyUnicode_FromFormat("<method '%s' of 'golang.chan' objects>",
-                                chan_ops[d->op].name);
-}
-
-static PyObject *
-descr_get_name(ChanOpDescr *d, void *closure)
-{
-    (void)closure;
-    return PyUnicode_FromString(chan_ops[d->op].name);
-}
-
-static PyObject *
-descr_get_qualname(ChanOpDescr *d, void *closure)
-{
-    (void)closure;
-    return PyUnicode_FromFormat("chan.%s", chan_ops[d->op].name);
-}
-
-static PyObject *
-descr_get_doc(ChanOpDescr *d, void *closure)
-{
-    (void)closure;
-    return PyUnicode_FromString(chan_ops[d->op].doc);
-}
-
-static PyObject *
-descr_get_objclass(ChanOpDescr *d, void *closure)
-{
-    (void)d;
-    (void)closure;
-    Py_INCREF(chan_type);
-    return (PyObject *)chan_type;
-}
-
-static PyGetSetDef descr_getset[] = {
-    {"__name__", (getter)descr_get_name, NULL, NULL, NULL},
-    {"__qualname__", (getter)descr_get_qualname, NULL, NULL, NULL},
-    {"__doc__", (getter)descr_get_doc, NULL, NULL, NULL},
-    {"__objclass__", (getter)descr_get_objclass, NULL, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-static PyMemberDef descr_members[] = {
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(ChanOpDescr, vectorcall),
-     READONLY, NULL},
-    {NULL, 0, 0, 0, NULL},
-};
-
-static void
-descr_dealloc(ChanOpDescr *d)
-{
-    PyTypeObject *tp = Py_TYPE(d);
-    tp->tp_free(d);
-    Py_DECREF(tp);
-}
-
-static PyType_Slot descr_slots[] = {
-    {Py_tp_dealloc, descr_dealloc},
-    {Py_tp_call, PyVectorcall_Call},
-    {Py_tp_descr_get, descr_get},
-    {Py_tp_repr, descr_repr},
-    {Py_tp_getset, descr_getset},
-    {Py_tp_members, descr_members},
-    {0, NULL},
-};
-
-static PyType_Spec descr_spec = {
-    "golang.chan_method_descriptor", sizeof(ChanOpDescr), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE |
-        Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR |
-        Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    descr_slots,
-};
-
-/* chan_ops_install makes the two types and puts chan.send, chan.recv and
- * chan.recv_ in the chan type. */
-static int
-chan_ops_install(void)
-{
-    chan_method_type = (PyTypeObject *)PyType_FromSpec(&method_spec);
-    chan_op_type = (PyTypeObject *)PyType_FromSpec(&descr_spec);
-    if (!chan_method_type || !chan_op_type) {
-        return -1;
-    }
     for (int op = 0; op < OP_COUNT; op++) {
-        ChanOpDescr *d = PyObject_New(ChanOpDescr, chan_op_type);
-        if (!d) {
-            return -1;
+        if (name != op_names[op]) {
+            continue;
         }
-        d->vectorcall = (vectorcallfunc)descr_vectorcall;
-        d->op = op;
-        int r = PyDict_SetItemString(chan_type->tp_dict, chan_ops[op].name,
-                                     (PyObject *)d);
-        Py_DECREF(d);
-        if (r < 0) {
-            return -1;
+        if (self->nocache) {
+            break;
         }
+        PyObject *m = self->bound[op];
+        if (!m) {
+            m = PyCFunction_NewEx(&chan_methods[op], (PyObject *)self, NULL);
+            if (!m) {
+                return NULL;
+            }
+            gpy_cpy_method_borrow(m);
+            self->bound[op] = m;
+        }
+        Py_INCREF(m);
+        return m;
     }
-    PyType_Modified(chan_type);
-    return 0;
+    return PyObject_GenericGetAttr((PyObject *)self, name);
 }
 
 static PyGetSetDef chan_getset[] = {
@@ -1577,6 +1309,8 @@ static PyMemberDef chan_members[] = {
 static PyType_Slot chan_slots[] = {
     {Py_tp_new, chan_new},
     {Py_tp_dealloc, chan_dealloc},
+    {Py_tp_finalize, chan_finalize},
+    {Py_tp_getattro, chan_getattro},
     {Py_tp_traverse, chan_traverse},
     {Py_tp_clear, chan_clear},
     {Py_tp_methods, chan_methods},
@@ -1603,10 +1337,11 @@ static PyType_Spec chan_spec = {
 static ChanObject *
 case_chan(PyObject *o, int op)
 {
-    if (Py_TYPE(o) != chan_method_type || ((ChanMethod *)o)->op != op) {
+    if (!PyCFunction_Check(o) ||
+        ((PyCFunctionObject *)o)->m_ml != &chan_methods[op]) {
         return NULL;
     }
-    return ((ChanMethod *)o)->ch;
+    return (ChanObject *)PyCFunction_GET_SELF(o);
 }
 
 #define SELECT_SMALL 8
@@ -1845,8 +1580,14 @@ PyInit__gpython(void)
     }
     if (!chan_type) {
         chan_type = (PyTypeObject *)PyType_FromSpec(&chan_spec);
-        if (!chan_type || chan_ops_install() < 0) {
+        if (!chan_type) {
             goto fail;
+        }
+        for (int op = 0; op < OP_COUNT; op++) {
+            if (!(op_names[op] =
+                      PyUnicode_InternFromString(chan_methods[op].ml_name))) {
+                goto fail;
+            }
         }
         PyTypeObject *dt = (PyTypeObject *)PyType_FromSpec(&default_spec);
         if (!dt) {
