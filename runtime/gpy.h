@@ -55,8 +55,8 @@ void gpy_sched_after_fork(void);
  * thread just before g resumes (g's user pointer is passed); deadlock is
  * called when no goroutine can ever run again (it must not return).
  * park_enter/park_exit bracket the moment a channel operation blocks: the
- * binding releases the GIL there (park_enter returns what park_exit gets). */
-/* stack_overflow is called in the SIGSEGV handler (async-signal context,
+ * binding releases the GIL there (park_enter returns what park_exit gets).
+ * stack_overflow is called in the SIGSEGV handler (async-signal context,
  * on an alternate stack) when goroutine g ran into its stack's guard page;
  * it reports and must not return. */
 typedef struct gpy_hooks {

@@ -41,9 +41,7 @@ static const char *const dtype_names[DT_COUNT] = {
 
 enum { OP_SEND, OP_RECV, OP_RECV_, OP_COUNT };  /* chan_methods[] order */
 
-typedef struct ChanObject ChanObject;
-
-struct ChanObject {
+typedef struct {
     PyObject_HEAD
     gpy_chan *ch;               /* NULL: the nil channel */
     int dtype;                  /* DT_* */
@@ -53,7 +51,7 @@ struct ChanObject {
      * holds them. */
     PyObject *bound[OP_COUNT];
     int nocache;                /* finalized: bound anew each time */
-};
+} ChanObject;
 
 
 static int chan_clear(ChanObject *self);
