@@ -39,6 +39,25 @@ void gpy_cpy_gilstate_set(PyThreadState *ts);
  * overflows). Call for a goroutine's thread state before it runs. */
 void gpy_cpy_recursion_clamp(PyThreadState *ts);
 
+/* gpy_cpy_ts_set_thread_id sets the thread id CPython keys ts by
+ * (sys._current_frames, PyThreadState_SetAsyncExc). */
+void gpy_cpy_ts_set_thread_id(PyThreadState *ts, unsigned long id);
+
+/* gpy_cpy_get_trace returns ts's C trace function and (borrowed) object. */
+Py_tracefunc gpy_cpy_get_trace(PyThreadState *ts, PyObject **obj);
+
+/* gpy_cpy_frame_trace_opcodes and _set_ read and write a frame's
+ * f_trace_opcodes (whether it emits opcode events to the tracer). */
+int gpy_cpy_frame_trace_opcodes(PyFrameObject *f);
+void gpy_cpy_frame_set_trace_opcodes(PyFrameObject *f, int on);
+
+/* gpy_cpy_write_unraisable reports the exception set through
+ * sys.unraisablehook as "Exception ignored <msg>: <obj>". */
+void gpy_cpy_write_unraisable(const char *msg, PyObject *obj);
+
+/* gpy_cpy_hash_pointer hashes an address as CPython hashes object ids. */
+Py_hash_t gpy_cpy_hash_pointer(const void *p);
+
 /* A builtin method bound to self, cached by self, whose reference to
  * self is borrowed (a cache that makes no cycle): gpy_cpy_method_borrow
  * gives up the method's reference to self and takes it out of the

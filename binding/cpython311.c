@@ -1,6 +1,6 @@
 /* cpython311.c: every access of the binding to CPython 3.11's private
- * structures (thread-state lists, tracing fields, the GILState key, bound
- * methods' __self__) and the
+ * structures (thread-state lists and fields, tracing, frames, the GILState
+ * key, bound methods' __self__, unraisable reports) and the
  * two libpython functions gpython replaces (_Py_CheckRecursiveCall,
  * Py_SetRecursionLimit; the build weakens CPython's). */
 #define PY_SSIZE_T_CLEAN
@@ -10,6 +10,7 @@
 #error "cpython311.c is for CPython 3.11: write the file for this version"
 #endif
 #include "internal/pycore_ceval.h"
+#include "internal/pycore_frame.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_runtime.h"
 #include "internal/pycore_traceback.h"
@@ -147,6 +148,43 @@ void
 gpy_cpy_gilstate_set(PyThreadState *ts)
 {
     PyThread_tss_set(&_PyRuntime.gilstate.autoTSSkey, ts);
+}
+
+void
+gpy_cpy_ts_set_thread_id(PyThreadState *ts, unsigned long id)
+{
+    ts->thread_id = id;
+}
+
+Py_tracefunc
+gpy_cpy_get_trace(PyThreadState *ts, PyObject **obj)
+{
+    *obj = ts->c_traceobj;
+    return ts->c_tracefunc;
+}
+
+int
+gpy_cpy_frame_trace_opcodes(PyFrameObject *f)
+{
+    return f->f_trace_opcodes;
+}
+
+void
+gpy_cpy_frame_set_trace_opcodes(PyFrameObject *f, int on)
+{
+    f->f_trace_opcodes = (char)on;
+}
+
+void
+gpy_cpy_write_unraisable(const char *msg, PyObject *obj)
+{
+    _PyErr_WriteUnraisableMsg(msg, obj);
+}
+
+Py_hash_t
+gpy_cpy_hash_pointer(const void *p)
+{
+    return _Py_HashPointer(p);
 }
 
 void

@@ -1,6 +1,6 @@
 /* gpy.h: the public interface of the gpython runtime — goroutines on one OS
  * thread scheduled on libev, channels and select, timers, fd waits and the
- * offload pool. Plain C, no Python: launcher/, patches/ and pymod.c use it. */
+ * offload pool. Plain C, no Python: launcher/, patches/ and binding/ use it. */
 #ifndef GPY_H
 #define GPY_H
 

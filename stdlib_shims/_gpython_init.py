@@ -38,7 +38,7 @@ runtime = _runtime()
 
 def _after_fork_child():
     # A child forked by a goroutine other than main ends when that
-    # goroutine returns (runtime/pymod.c), as python3's child ends with
+    # goroutine returns (binding/goroutine.c), as python3's child ends with
     # its only thread.
     _gpython._after_fork()
 

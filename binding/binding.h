@@ -1,0 +1,127 @@
+/* binding.h: what the files of the Python binding share — the module state,
+ * the chan object, and the functions one file gives another. The binding
+ * alone includes Python.h; CPython's internals stay in cpython311.c. */
+#ifndef GPY_BINDING_H
+#define GPY_BINDING_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "cpython.h"
+#include "gpy.h"
+
+/* ---- the module (module.c) ---- */
+
+/* Element types, as pygolang's chan(dtype=...): what a channel accepts and
+ * what a receive from a closed channel yields (Go's zero value). */
+enum { DT_OBJECT, DT_STRUCTZ, DT_BOOL, DT_INT, DT_DOUBLE, DT_COUNT };
+
+/* The `_gpython` module's state. */
+typedef struct {
+    PyTypeObject *chan_type;
+    PyObject *panic_error;      /* _PanicError */
+    PyObject *default_obj;      /* the `default` select case */
+    PyObject *typed_nil[DT_COUNT];  /* chan.nil(dtype); [DT_OBJECT] is nilchan */
+} gpy_py_state;
+
+extern PyModuleDef gpy_py_module;
+
+/* gpy_py_state_of returns the state of the module that made type tp. */
+static inline gpy_py_state *
+gpy_py_state_of(PyTypeObject *tp)
+{
+    return (gpy_py_state *)PyType_GetModuleState(tp);
+}
+
+/* ---- channels (chan.c) and select (select.c) ---- */
+
+enum { OP_SEND, OP_RECV, OP_RECV_, OP_COUNT };  /* chan_methods[] order */
+
+typedef struct {
+    PyObject_HEAD
+    gpy_chan *ch;               /* NULL: the nil channel */
+    int dtype;                  /* DT_* */
+    PyObject *weakreflist;
+    /* ch.send, ch.recv, ch.recv_ bound once (chan_getattro); their
+     * __self__ is borrowed and they are untracked while only the channel
+     * holds them. */
+    PyObject *bound[OP_COUNT];
+    int nocache;                /* finalized: bound anew each time */
+} ChanObject;
+
+/* gpy_py_chan_init makes the chan type and the nil channels in st. */
+int gpy_py_chan_init(PyObject *module, gpy_py_state *st);
+
+/* gpy_py_chan_op returns the channel of o if o is ch.send, ch.recv or
+ * ch.recv_ (op), else NULL (borrowed). */
+ChanObject *gpy_py_chan_op(PyObject *o, int op);
+
+/* gpy_py_dtype_zero returns a new reference to dtype's zero value;
+ * gpy_py_dtype_convert the value a channel of dtype carries for v (a new
+ * reference), or NULL with TypeError/OverflowError. */
+PyObject *gpy_py_dtype_zero(int dtype);
+PyObject *gpy_py_dtype_convert(int dtype, PyObject *v);
+
+/* gpy_py_do_select runs gpy_select, taking signals (KeyboardInterrupt)
+ * while blocked. Returns the case index, -1 with an exception set, -2 for
+ * the nonblocking "nothing ready", or -3 for a send on a closed channel
+ * (*closed is its index; the caller raises the Go panic). */
+int gpy_py_do_select(gpy_case *cases, int n, int nonblock, int *closed);
+
+/* select(*cases) and the `default` case's type. */
+PyObject *gpy_py_select(PyObject *module, PyObject *const *args,
+                        Py_ssize_t nargs);
+extern PyType_Spec gpy_py_default_spec;
+
+/* ---- goroutines, thread states, _thread (goroutine.c) ---- */
+
+/* The main goroutine's thread state (the forking one in a fork child). */
+extern PyThreadState *gpy_py_main_tstate;
+
+/* The runtime's hooks around a switch and a park: the GILState key
+ * follows the running goroutine; the GIL is released while parked. */
+void gpy_py_switch_in(void *user);
+void *gpy_py_park_enter(void);
+void gpy_py_park_exit(void *token);
+
+/* The module's functions about goroutines and threads. */
+extern PyMethodDef gpy_py_goroutine_methods[];
+
+/* gpy_py_goroutines_install makes the calling thread state the main
+ * goroutine's; gpy_py_goroutines_shutdown stops scheduling others and
+ * frees the pool (interpreter exit); gpy_py_goroutines_after_fork re-arms
+ * the runtime in a fork child. */
+void gpy_py_goroutines_install(void);
+void gpy_py_goroutines_shutdown(void);
+void gpy_py_goroutines_after_fork(void);
+
+/* ---- preemption (preempt.c) ---- */
+
+/* gpy_py_preempt_init makes the preemption tracer's type; GIL held. */
+int gpy_py_preempt_init(void);
+/* gpy_py_preempt_start starts the monitor thread if it is not running. */
+void gpy_py_preempt_start(void);
+/* gpy_py_preempt_after_fork forgets the monitor (it did not survive). */
+void gpy_py_preempt_after_fork(void);
+
+/* ---- fatal reports (report.c) ---- */
+
+/* gpy_py_flush_std flushes sys.stdout and sys.stderr, keeping any pending
+ * exception. */
+void gpy_py_flush_std(void);
+
+/* gpy_py_report_escaped reports the exception set, which escaped goroutine
+ * id, and ends the process: status 2 as Go does, or SystemExit's code. */
+void gpy_py_report_escaped(uint64_t id) __attribute__((noreturn));
+
+/* The runtime's hooks for fatal ends: deadlock, stack overflow. */
+void gpy_py_report_deadlock(void);
+void gpy_py_report_stack_overflow(gpy_g *g);
+
+/* ---- frame data stacks (arena.c) ---- */
+
+/* gpy_py_arena_install serves CPython's frame data-stack chunks from
+ * slabs; call before Py_Initialize. */
+void gpy_py_arena_install(void);
+
+#endif

@@ -1,0 +1,187 @@
+/* preempt.c: preemption of a goroutine that computes without blocking —
+ * a monitor thread notices that no switch happened for a time slice while
+ * others wait and makes the goroutine yield at its next line or opcode. */
+#include "binding.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#define SLICE_US 10000
+
+static int sysmon_started;
+
+/* The monitor cannot switch goroutines itself (it is another OS thread),
+ * and a pending call cannot either (CPython signals those only from the
+ * main thread, and runs no other until one returns). So the monitor takes
+ * the GIL -- which makes the running goroutine drop it at its next
+ * bytecode boundary -- and arms a one-shot trace function on that
+ * goroutine's thread state; the trace function yields at the next line
+ * or opcode event and puts back whatever tracer the goroutine had. The saved tracer
+ * travels in the trace object, so it is per goroutine. */
+typedef struct {
+    PyObject_HEAD
+    Py_tracefunc func;      /* the goroutine's own tracer, if any */
+    PyObject *obj;
+    PyFrameObject *frame;   /* the frame made to emit opcode events */
+    char opcodes;           /* its f_trace_opcodes before */
+} SavedTrace;
+
+static PyTypeObject *saved_trace_type;
+
+static void
+saved_trace_dealloc(SavedTrace *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    Py_XDECREF(self->obj);
+    Py_XDECREF(self->frame);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot saved_trace_slots[] = {
+    {Py_tp_dealloc, saved_trace_dealloc},
+    {0, NULL},
+};
+
+static PyType_Spec saved_trace_spec = {
+    "_gpython._Preempt", sizeof(SavedTrace), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, saved_trace_slots,
+};
+
+static int
+preempt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    SavedTrace *st = (SavedTrace *)obj;
+    Py_INCREF(st);
+    int opcodes_were_on = 1;
+    if (st->frame) {
+        gpy_cpy_frame_set_trace_opcodes(st->frame, st->opcodes);
+        opcodes_were_on = st->opcodes;
+    }
+    gpy_cpy_set_trace(PyThreadState_Get(), st->func, st->obj);
+    Py_DECREF(st);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+    }
+    if (gpy_sched_active()) {
+        Py_BEGIN_ALLOW_THREADS
+        gpy_yield();
+        Py_END_ALLOW_THREADS
+    }
+    /* Forward the event to the goroutine's own tracer. */
+    PyObject *own_obj;
+    Py_tracefunc own = gpy_cpy_get_trace(PyThreadState_Get(), &own_obj);
+    if (own && own != preempt_trace &&
+        (what != PyTrace_OPCODE || opcodes_were_on)) {
+        return own(own_obj, frame, what, arg);
+    }
+    return 0;
+}
+
+/* arm_preempt installs the one-shot tracer on ts; GIL held. */
+static void
+arm_preempt(PyThreadState *ts)
+{
+    PyObject *own_obj;
+    Py_tracefunc own = gpy_cpy_get_trace(ts, &own_obj);
+    if (!saved_trace_type || own == preempt_trace) {
+        return;
+    }
+    SavedTrace *st = PyObject_New(SavedTrace, saved_trace_type);
+    if (!st) {
+        PyErr_Clear();
+        return;
+    }
+    st->func = own;
+    st->obj = own_obj;
+    Py_XINCREF(st->obj);
+    /* A loop that jumps to its own line (`while True: pass`) makes no line
+     * events: ask the running frame for opcode events too. */
+    st->frame = PyThreadState_GetFrame(ts);
+    st->opcodes = 0;
+    if (st->frame) {
+        st->opcodes = gpy_cpy_frame_trace_opcodes(st->frame);
+        gpy_cpy_frame_set_trace_opcodes(st->frame, 1);
+    }
+    gpy_cpy_set_trace(ts, preempt_trace, (PyObject *)st);
+    Py_DECREF(st);
+}
+
+/* The monitor takes the GIL with a thread state of its own, kept out of
+ * the interpreter's thread list: nothing lists it, and no PyGILState
+ * bookkeeping runs for it. */
+static void *
+sysmon(void *arg)
+{
+    PyThreadState *mts = arg;
+    unsigned long last = gpy_sched_switches();
+    for (;;) {
+        struct timespec ts = {0, SLICE_US * 1000};
+        nanosleep(&ts, NULL);
+        unsigned long now = gpy_sched_switches();
+        if (now != last || !gpy_sched_others_waiting()) {
+            last = now;
+            continue;
+        }
+        PyEval_RestoreThread(mts);
+        /* With the GIL the scheduler thread is stopped: either in the
+         * middle of the hogging goroutine (which waits for the GIL) or
+         * idle. */
+        if (gpy_sched_switches() == last) {
+            PyThreadState *ts = gpy_sched_running_user();
+            if (ts) {
+                arm_preempt(ts);
+            }
+        }
+        PyEval_SaveThread();
+        last = gpy_sched_switches();
+    }
+    return NULL;
+}
+
+void
+gpy_py_preempt_start(void)
+{
+    if (sysmon_started) {
+        return;
+    }
+    sysmon_started = 1;
+    PyThreadState *mts = PyThreadState_New(PyThreadState_GetInterpreter(
+        PyThreadState_Get()));
+    if (!mts) {
+        return;
+    }
+    gpy_cpy_ts_retire(mts);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 << 10);
+    /* Signals are for the program's threads: a process-directed one must
+     * never land here (default action, or missed by sigwait in main). */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_attr_setsigmask_np(&attr, &all);
+    if (pthread_create(&t, &attr, sysmon, mts) == 0) {
+        gpy_sched_own_thread(1);
+    } else {
+        gpy_cpy_ts_free(mts);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+void
+gpy_py_preempt_after_fork(void)
+{
+    sysmon_started = 0;
+}
+
+int
+gpy_py_preempt_init(void)
+{
+    if (!saved_trace_type) {
+        saved_trace_type = (PyTypeObject *)PyType_FromSpec(&saved_trace_spec);
+    }
+    return saved_trace_type ? 0 : -1;
+}

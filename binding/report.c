@@ -1,0 +1,169 @@
+/* report.c: how a gpython program ends badly — an exception escaping a
+ * goroutine (Go's panic), a deadlock, a stack overflow — in Go's words,
+ * with the goroutines' Python tracebacks. */
+#include "binding.h"
+
+#include <string.h>
+#include <unistd.h>
+
+void
+gpy_py_flush_std(void)
+{
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    const char *names[] = {"stdout", "stderr"};
+    for (int i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(names[i]);
+        if (f && f != Py_None) {
+            PyObject *r = PyObject_CallMethod(f, "flush", NULL);
+            if (!r) {
+                PyErr_Clear();
+            }
+            Py_XDECREF(r);
+        }
+    }
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+}
+
+static void
+print_stack(PyThreadState *ts)
+{
+    PyFrameObject *frames[256];
+    int n = 0;
+    PyFrameObject *f = PyThreadState_GetFrame(ts);
+    while (f && n < 256) {
+        frames[n++] = f;
+        f = PyFrame_GetBack(f);
+    }
+    Py_XDECREF(f);
+    fputs("Traceback (most recent call last):\n", stderr);
+    for (int i = n - 1; i >= 0; i--) {
+        PyCodeObject *code = PyFrame_GetCode(frames[i]);
+        PyObject *fo = PyObject_GetAttrString((PyObject *)code, "co_filename");
+        PyObject *no = PyObject_GetAttrString((PyObject *)code, "co_name");
+        const char *file = fo ? PyUnicode_AsUTF8(fo) : NULL;
+        const char *name = no ? PyUnicode_AsUTF8(no) : NULL;
+        if (!file || !name) {
+            PyErr_Clear();
+        }
+        fprintf(stderr, "  File \"%s\", line %d, in %s\n", file ? file : "?",
+                PyFrame_GetLineNumber(frames[i]), name ? name : "?");
+        Py_XDECREF(fo);
+        Py_XDECREF(no);
+        Py_DECREF(code);
+        Py_DECREF(frames[i]);
+    }
+}
+
+static void
+print_goroutine(gpy_g *g, void *arg)
+{
+    PyThreadState *ts = gpy_g_user(g);
+    (void)arg;
+    if (!ts) {
+        return;
+    }
+    fprintf(stderr, "\ngoroutine %llu [%s]:\n", (unsigned long long)gpy_g_id(g),
+            g == gpy_g_main() ? "main, blocked" : "blocked");
+    print_stack(ts);
+}
+
+/* The deadlock report, as Go prints it: every goroutine's traceback. */
+void
+gpy_py_report_deadlock(void)
+{
+    gpy_g *cur = gpy_g_current();
+    PyThreadState *ts = cur ? gpy_g_user(cur) : NULL;
+    if (!ts) {
+        ts = gpy_py_main_tstate;
+    }
+    PyEval_RestoreThread(ts);
+    gpy_py_flush_std();
+    fputs("fatal error: all goroutines are asleep - deadlock!\n", stderr);
+    gpy_g_foreach(print_goroutine, NULL);
+    fflush(stderr);
+    _exit(2);
+}
+
+void
+gpy_py_report_escaped(uint64_t id)
+{
+    if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        PyErr_NormalizeException(&t, &v, &tb);
+        int code = 0;
+        PyObject *c = v ? PyObject_GetAttrString(v, "code") : NULL;
+        if (!c) {
+            PyErr_Clear();
+        } else if (c == Py_None) {
+            code = 0;
+        } else if (PyLong_Check(c)) {
+            code = (int)PyLong_AsLong(c);
+        } else {
+            PyObject_Print(c, stderr, Py_PRINT_RAW);
+            fputc('\n', stderr);
+            code = 1;
+        }
+        Py_XDECREF(c);
+        gpy_py_flush_std();
+        fflush(stderr);
+        _exit(code);
+    }
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb && v) {
+        PyException_SetTraceback(v, tb);
+    }
+    gpy_py_flush_std();
+    fprintf(stderr, "panic: exception escaped goroutine %llu\n\n",
+            (unsigned long long)id);
+    fflush(stderr);
+    PyErr_Display(t, v, tb);
+    Py_XDECREF(t);
+    Py_XDECREF(v);
+    Py_XDECREF(tb);
+    gpy_py_flush_std();
+    fflush(stderr);
+    _exit(2);
+}
+
+/* put_str and put_u64 write to stderr from a signal handler. */
+static void
+put_str(const char *s)
+{
+    ssize_t w = write(2, s, strlen(s));
+    (void)w;
+}
+
+static void
+put_u64(unsigned long long v)
+{
+    char buf[24];
+    char *p = buf + sizeof(buf);
+    *--p = 0;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put_str(p);
+}
+
+/* gpy_py_report_stack_overflow reports, as Go does, a goroutine that ran into its
+ * stack's guard page (a C-level recursion CPython's check did not see);
+ * signal context, on the alternate stack. */
+void
+gpy_py_report_stack_overflow(gpy_g *g)
+{
+    put_str("runtime: goroutine stack exceeds ");
+    put_u64(gpy_stack_size());
+    put_str("-byte limit\nfatal error: stack overflow\n\ngoroutine ");
+    put_u64(gpy_g_id(g));
+    put_str(" [running]:\n");
+    PyThreadState *ts = gpy_g_user(g);
+    if (ts) {
+        gpy_cpy_dump_traceback(2, ts);
+    }
+    _exit(2);
+}
