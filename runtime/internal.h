@@ -6,7 +6,10 @@
 #include "gpy.h"
 
 #include <ev.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -115,6 +118,18 @@ void gpy__unlock(void);
 /* gpy__chan_after_fork takes every blocked select of the goroutines and
  * threads that did not survive a fork out of the channels' wait queues. */
 void gpy__chan_after_fork(void);
+
+/* ---- the runtime's own system calls (sys.c) ---- */
+
+/* Raw calls, as the libc functions of the same names (-1 with errno):
+ * never the interposers of patches/. gpy__sys_sleep sleeps on
+ * CLOCK_MONOTONIC. */
+int gpy__sys_open(const char *path, int flags);
+int gpy__sys_close(int fd);
+ssize_t gpy__sys_write(int fd, const void *buf, size_t n);
+int gpy__sys_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+int gpy__sys_sleep(const struct timespec *req, struct timespec *rem);
+int gpy__sys_waitid(idtype_t type, id_t id, siginfo_t *si, int options);
 
 /* ---- offload pool (offload.c) ---- */
 int gpy__offload_threads(void);

@@ -144,7 +144,7 @@ new_loop(void)
     int held[3], nheld = 0;
     for (int fd = 0; fd < 3; fd++) {
         if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-            int h = open("/dev/null", O_RDWR | O_CLOEXEC);
+            int h = gpy__sys_open("/dev/null", O_RDWR | O_CLOEXEC);
             if (h >= 0) {
                 held[nheld++] = h;
             }
@@ -164,7 +164,7 @@ new_loop(void)
         ev_unref(loop);
     }
     while (nheld > 0) {
-        close(held[--nheld]);
+        gpy__sys_close(held[--nheld]);
     }
     return loop;
 }
@@ -953,7 +953,7 @@ gpy_sleep_ns(int64_t ns)
     if (!gpy_sched_active()) {
         if (ns > 0) {
             struct timespec ts = {ns / 1000000000, ns % 1000000000};
-            while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+            while (gpy__sys_sleep(&ts, &ts) < 0 && errno == EINTR) {
             }
         }
         return 0;
@@ -1021,7 +1021,7 @@ gpy_fd_wait(int fd, int events, int64_t deadline_ns)
             int64_t left = deadline_ns - gpy_now_ns();
             timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
         }
-        int r = poll(&p, 1, timeout);
+        int r = gpy__sys_poll(&p, 1, timeout);
         if (r < 0) {
             return -errno;
         }
@@ -1097,7 +1097,7 @@ gpy_child_wait(int pid, int64_t deadline_ns)
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pfd >= 0) {
         int r = gpy_fd_wait(pfd, GPY_READ, deadline_ns);
-        close(pfd);
+        gpy__sys_close(pfd);
         return r < 0 ? r : 0;
     }
 #endif
@@ -1107,7 +1107,7 @@ gpy_child_wait(int pid, int64_t deadline_ns)
         siginfo_t si;
         memset(&si, 0, sizeof(si));
         idtype_t type = pid > 0 ? P_PID : P_ALL;
-        if (waitid(type, (id_t)(pid > 0 ? pid : 0), &si,
+        if (gpy__sys_waitid(type, (id_t)(pid > 0 ? pid : 0), &si,
                    WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) < 0) {
             return 0;
         }

@@ -115,7 +115,7 @@ on_fault(int sig, siginfo_t *si, void *uc)
             h->stack_overflow(g);
         }
         static const char msg[] = "fatal error: stack overflow\n";
-        ssize_t w = write(2, msg, sizeof(msg) - 1);
+        ssize_t w = gpy__sys_write(2, msg, sizeof(msg) - 1);
         (void)w;
         _exit(2);
     }
