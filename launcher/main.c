@@ -28,7 +28,7 @@ exit_status(PyStatus status)
 
 /* shims_dir finds stdlib_shims/: next to an installed binary
  * (<prefix>/bin/gpython -> <prefix>/lib/gpython/stdlib_shims), else the
- * source tree the binary was built from. */
+ * copy in the build tree the binary was built in. */
 static int
 shims_dir(char *buf, size_t len)
 {
@@ -50,7 +50,7 @@ shims_dir(char *buf, size_t len)
             }
         }
     }
-    snprintf(buf, len, "%s", GPY_SOURCE_SHIMS);
+    snprintf(buf, len, "%s", GPY_BUILD_SHIMS);
     return access(buf, R_OK) == 0 ? 0 : -1;
 }
 
