@@ -39,6 +39,11 @@ void gpy_cpy_gilstate_set(PyThreadState *ts);
  * overflows). Call for a goroutine's thread state before it runs. */
 void gpy_cpy_recursion_clamp(PyThreadState *ts);
 
+/* gpy_cpy_gil_released tells whether the calling thread does not hold the
+ * GIL (the runtime's gil_released hook: patches/ park only then). Any
+ * thread, with or without the GIL. */
+int gpy_cpy_gil_released(void);
+
 /* gpy_cpy_ts_set_thread_id sets the thread id CPython keys ts by
  * (sys._current_frames, PyThreadState_SetAsyncExc). */
 void gpy_cpy_ts_set_thread_id(PyThreadState *ts, unsigned long id);

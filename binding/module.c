@@ -108,6 +108,9 @@ gpy_py_preinit(void)
     if (r < 0) {
         return r;
     }
+    /* From the start: the interposers ask it during Py_Initialize too. */
+    gpy_hooks hooks = {.gil_released = gpy_cpy_gil_released};
+    gpy_sched_set_hooks(&hooks);
     gpy_py_arena_install();
     return 0;
 }
@@ -116,9 +119,13 @@ int
 gpy_py_install(void)
 {
     gpy_py_goroutines_install();
-    gpy_hooks hooks = {gpy_py_switch_in, gpy_py_report_deadlock,
-                       gpy_py_park_enter, gpy_py_park_exit,
-                       gpy_py_report_stack_overflow};
+    gpy_hooks hooks = {
+        .switch_in = gpy_py_switch_in,
+        .deadlock = gpy_py_report_deadlock,
+        .park_enter = gpy_py_park_enter,
+        .park_exit = gpy_py_park_exit,
+        .stack_overflow = gpy_py_report_stack_overflow,
+    };
     gpy_sched_set_hooks(&hooks);
     /* After Py_Initialize: the signal module recorded SIGSEGV as SIG_DFL,
      * as python3 reports it. */

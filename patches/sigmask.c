@@ -152,7 +152,8 @@ masked(int how, const sigset_t *set, sigset_t *old)
         }
         gpy_g_set_patch(g, m);
         mask = &m->mask;
-        gpy_sched_set_switch_hook(on_switch);
+        gpy_hooks h = {.switched = on_switch};
+        gpy_sched_set_hooks(&h);
     }
     *mask = next;
     apply(mask);

@@ -88,7 +88,8 @@ resolve(void)
     }
     table_pid = getpid();
     pthread_atfork(NULL, NULL, forked_child);
-    gpy_sched_set_signal_hook(deliver_deferred);
+    gpy_hooks h = {.signal = deliver_deferred};
+    gpy_sched_set_hooks(&h);
 }
 
 #define RESOLVE() pthread_once(&once, resolve)

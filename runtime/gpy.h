@@ -51,22 +51,44 @@ void gpy_sched_shutdown(void);
  * restarted lazily. */
 void gpy_sched_after_fork(void);
 
-/* Hooks the Python binding installs. switch_in is called on the scheduler
- * thread just before g resumes (g's user pointer is passed); deadlock is
- * called when no goroutine can ever run again (it must not return).
- * park_enter/park_exit bracket the moment a channel operation blocks: the
- * binding releases the GIL there (park_enter returns what park_exit gets).
- * stack_overflow is called in the SIGSEGV handler (async-signal context,
- * on an alternate stack) when goroutine g ran into its stack's guard page;
- * it reports and must not return. */
+/* gpy_hooks: everything the runtime calls out to, in one table. The
+ * binding and patches/ each fill in theirs with gpy_sched_set_hooks, which
+ * takes the non-NULL members and leaves the others. All are called on the
+ * scheduler thread unless said otherwise.
+ *
+ * From the binding:
+ * - switch_in(user): just before a goroutine resumes (its user pointer).
+ * - deadlock(): no goroutine can ever run again; reports, must not return.
+ * - park_enter()/park_exit(token): bracket the moment a channel operation
+ *   blocks (the binding releases the GIL; park_exit gets what park_enter
+ *   returned).
+ * - stack_overflow(g): in the SIGSEGV handler (async-signal context, on an
+ *   alternate stack) when g ran into its stack's guard page; reports, must
+ *   not return.
+ * - gil_released(): whether the caller released Python's GIL around the
+ *   call it is in, i.e. may park (any thread; without the hook: yes).
+ * From patches/:
+ * - switched(to): as goroutine `to` is about to run, and with NULL before
+ *   the scheduler blocks waiting for events (per-goroutine signal masks).
+ * - signal(): whenever the scheduler takes note of
+ *   gpy_sched_signal_arrived, GIL released, not in signal context, just
+ *   before it interrupts the main goroutine (Python-level handlers held
+ *   back while another goroutine ran are delivered there). */
 typedef struct gpy_hooks {
     void (*switch_in)(void *user);
     void (*deadlock)(void);
     void *(*park_enter)(void);
     void (*park_exit)(void *token);
     void (*stack_overflow)(gpy_g *g);
+    int (*gil_released)(void);
+    void (*switched)(gpy_g *to);
+    void (*signal)(void);
 } gpy_hooks;
 void gpy_sched_set_hooks(const gpy_hooks *hooks);
+
+/* gpy_sched_hooks returns the hooks table (members never set are NULL).
+ * Async-signal-safe. */
+const gpy_hooks *gpy_sched_hooks(void);
 
 /* ---- goroutines ------------------------------------------------------ */
 
@@ -146,19 +168,6 @@ int gpy_g_interrupt(gpy_g *g);
  * interrupts the main goroutine's wait so Python's handlers run there.
  * Async-signal-safe: call it from the signal handler. */
 void gpy_sched_signal_arrived(void);
-
-/* gpy_sched_set_signal_hook registers fn, called on the scheduler thread
- * (not in signal context, GIL released) whenever the scheduler takes note
- * of gpy_sched_signal_arrived, just before it interrupts the main
- * goroutine: patches/signal.c delivers there the Python-level handlers it
- * held back while another goroutine was running. */
-void gpy_sched_set_signal_hook(void (*fn)(void));
-
-/* gpy_sched_set_switch_hook registers fn, called on the scheduler thread
- * as goroutine `to` is about to run, and with NULL before the scheduler
- * blocks waiting for events (patches/ keeps per-goroutine signal masks
- * with it). */
-void gpy_sched_set_switch_hook(void (*fn)(gpy_g *to));
 
 /* gpy_sched_switches counts context switches; gpy_sched_others_waiting
  * tells whether other goroutines are runnable or waiting on timers/fds.

@@ -105,8 +105,24 @@ void gpy__complete(gpy_g *g, int *done);
 void *gpy__park_enter(void);
 void gpy__park_exit(void *token);
 
-/* gpy__hooks returns the binding's hooks (zeroed until set). */
-const gpy_hooks *gpy__hooks(void);
+/* gpy__loop returns the scheduler's libev loop (made on first use);
+ * gpy__watchers_add counts started timers and io watchers (a waiter they
+ * can wake exists). Scheduler thread only. */
+struct ev_loop *gpy__loop(void);
+void gpy__watchers_add(long delta);
+
+/* ---- waits (wait.c) ---- */
+
+/* gpy__wait_after_fork forgets the fd waiters of a fork's parent. */
+void gpy__wait_after_fork(void);
+
+/* ---- deadlock detection (deadlock.c) ---- */
+
+/* gpy__outside_wakers tells whether something the scheduler does not see
+ * (another OS thread, an offloaded call, an armed alarm) may still wake a
+ * goroutine; gpy__deadlock_after_fork forgets the parent's helper threads. */
+int gpy__outside_wakers(void);
+void gpy__deadlock_after_fork(void);
 
 /* the runtime lock guards state touched from other OS threads: waiter
  * completion and the remote run queue. */

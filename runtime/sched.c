@@ -1,5 +1,7 @@
-/* sched.c: goroutines and the scheduler — a run queue on one OS thread,
- * libev for timers and fd readiness, parking and waking, deadlock detection. */
+/* sched.c: goroutines and the scheduler — a run queue on one OS thread
+ * polling libev when idle, switching, parking and waking (from any OS
+ * thread), the hooks table, fork. Waits are in wait.c, deadlock facts from
+ * outside the scheduler in deadlock.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -24,12 +26,6 @@
  * goroutines are ready: an always-ready goroutine must not starve them. */
 #define POLL_EVERY 61
 
-typedef struct fdwait {
-    gpy_waiter w;
-    int fd;
-    struct fdwait *prev, *next;  /* waiters on the same fd */
-} fdwait;
-
 static struct {
     struct ev_loop *loop;
     int inited;
@@ -47,7 +43,6 @@ static struct {
     uint64_t next_id;
     unsigned tick;
     unsigned long nswitch;      /* context switches so far (read by sysmon) */
-    int nown;                   /* runtime helper threads (never wake anyone) */
     long nwatchers;             /* started timers and io watchers: a sleeper
                                    or fd waiter can still wake up */
     gpy_hooks hooks;
@@ -57,15 +52,11 @@ static struct {
     ev_async async;             /* wakes the loop for remote readies */
     volatile sig_atomic_t signal_arrived;
 
-    fdwait **fdw;               /* fd -> list of waiters */
-    int nfdw;
     uint64_t rng;
     pthread_t thread;           /* the scheduler thread */
 } S;
 
 static __thread int on_sched;
-static void (*signal_hook)(void);   /* gpy_sched_set_signal_hook */
-static void (*patch_switch)(gpy_g *to);  /* gpy_sched_set_switch_hook */
 
 static void g_trampoline(void *arg);
 static int setup(gpy_g *g);
@@ -257,15 +248,40 @@ gpy_sched_shutdown(void)
 }
 
 void
-gpy_sched_set_hooks(const gpy_hooks *hooks)
+gpy_sched_set_hooks(const gpy_hooks *h)
 {
-    S.hooks = *hooks;
+    /* Each layer fills in its own hooks; the others stay as they are. */
+#define TAKE(f)                                                              \
+    if (h->f) {                                                              \
+        S.hooks.f = h->f;                                                    \
+    }
+    TAKE(switch_in)
+    TAKE(deadlock)
+    TAKE(park_enter)
+    TAKE(park_exit)
+    TAKE(stack_overflow)
+    TAKE(gil_released)
+    TAKE(switched)
+    TAKE(signal)
+#undef TAKE
 }
 
 const gpy_hooks *
-gpy__hooks(void)
+gpy_sched_hooks(void)
 {
     return &S.hooks;
+}
+
+struct ev_loop *
+gpy__loop(void)
+{
+    return loop_get();
+}
+
+void
+gpy__watchers_add(long delta)
+{
+    __atomic_store_n(&S.nwatchers, S.nwatchers + delta, __ATOMIC_RELAXED);
 }
 
 void *
@@ -458,8 +474,8 @@ switch_to(gpy_g *self, gpy_g *next)
     __atomic_store_n(&S.nswitch, S.nswitch + 1, __ATOMIC_RELAXED);
     S.cur = next;
     next->state = GPY_G_RUNNING;
-    if (patch_switch) {
-        patch_switch(next);
+    if (S.hooks.switched) {
+        S.hooks.switched(next);
     }
     if (S.hooks.switch_in) {
         S.hooks.switch_in(next->user);
@@ -486,40 +502,6 @@ switch_to(gpy_g *self, gpy_g *next)
 }
 
 static int
-other_threads_exist(void)
-{
-    /* Another OS thread (a Python thread of the threads runtime, a C
-     * library's worker) may still wake a goroutine. Idle pool threads
-     * cannot. */
-    FILE *f = fopen("/proc/self/stat", "r");
-    if (!f) {
-        return 1;
-    }
-    char buf[1024];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    if (!p) {
-        return 1;
-    }
-    /* after ") " come fields 3.. ; num_threads is field 20 */
-    int field = 2;
-    long threads = 1;
-    for (char *tok = p + 1; *tok; tok++) {
-        if (*tok == ' ') {
-            field++;
-            if (field == 20) {
-                threads = strtol(tok + 1, NULL, 10);
-                break;
-            }
-        }
-    }
-    return threads - gpy__offload_threads() -
-               __atomic_load_n(&S.nown, __ATOMIC_RELAXED) > 1;
-}
-
-static int
 deadlocked(void)
 {
     if (S.runq_head || S.signal_arrived) {
@@ -528,17 +510,7 @@ deadlocked(void)
     if (S.nwatchers > 0 || (S.loop && ev_pending_count(S.loop) > 0)) {
         return 0;
     }
-    if (gpy_offload_pending() > 0) {
-        return 0;
-    }
-    if (other_threads_exist()) {
-        return 0;
-    }
-    /* An armed alarm()/setitimer() will deliver a signal whose handler
-     * may wake someone (python3 would wait for it too). */
-    struct itimerval it;
-    if (getitimer(ITIMER_REAL, &it) == 0 &&
-        (it.it_value.tv_sec || it.it_value.tv_usec)) {
+    if (gpy__outside_wakers()) {
         return 0;
     }
     /* Only now look at the remote queue, under its lock: a thread that
@@ -556,8 +528,8 @@ handle_signal_arrival(void)
         return;
     }
     S.signal_arrived = 0;
-    if (signal_hook) {
-        signal_hook();
+    if (S.hooks.signal) {
+        S.hooks.signal();
     }
     /* Python runs signal handlers in the main goroutine: interrupt its
      * wait and let it run first so the handler (KeyboardInterrupt) runs
@@ -612,23 +584,6 @@ gpy_sched_running_user(void)
     return g ? __atomic_load_n(&g->user, __ATOMIC_RELAXED) : NULL;
 }
 
-void
-gpy_sched_own_thread(int delta)
-{
-    __atomic_add_fetch(&S.nown, delta, __ATOMIC_RELAXED);
-}
-
-void
-gpy_sched_set_switch_hook(void (*fn)(gpy_g *to))
-{
-    patch_switch = fn;
-}
-
-void
-gpy_sched_set_signal_hook(void (*fn)(void))
-{
-    signal_hook = fn;
-}
 
 void
 gpy_sched_signal_arrived(void)
@@ -657,8 +612,8 @@ schedule(gpy_g *self)
             gpy_g *next = runq_pop();
             if (next == self) {
                 self->state = GPY_G_RUNNING;
-                if (patch_switch) {
-                    patch_switch(self);
+                if (S.hooks.switched) {
+                    S.hooks.switched(self);
                 }
                 return;
             }
@@ -683,8 +638,8 @@ schedule(gpy_g *self)
             loop_get();
             continue;
         }
-        if (patch_switch) {
-            patch_switch(NULL);
+        if (S.hooks.switched) {
+            S.hooks.switched(NULL);
         }
         ev_ref(S.loop);
         ev_run(S.loop, EVRUN_ONCE);
@@ -837,16 +792,7 @@ gpy_go(void (*fn)(void *arg), void *arg, void *user)
     return g;
 }
 
-/* ---- waiters ---- */
-
-void
-gpy_waiter_init(gpy_waiter *w)
-{
-    w->g = S.cur;
-    w->done = 0;
-    w->result = 0;
-    w->intr = 1;
-}
+/* ---- waking ---- */
 
 int
 gpy__claim(int *done)
@@ -883,253 +829,6 @@ gpy_waiter_wake(gpy_waiter *w, int result)
     w->result = result;
     gpy__complete(w->g, &w->done);
     return 1;
-}
-
-typedef struct timed {
-    ev_timer t;
-    gpy_waiter *w;
-} timed;
-
-static void
-timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-    (void)loop;
-    (void)revents;
-    gpy_waiter_wake(((timed *)t)->w, -ETIMEDOUT);
-}
-
-int
-gpy_park_wait(gpy_waiter *w, int64_t deadline_ns)
-{
-    gpy_g *self = S.cur;
-    timed tm;
-    int have_timer = 0;
-    if (self->interrupted && w->intr) {
-        self->interrupted = 0;
-        gpy_waiter_wake(w, -EINTR);
-    }
-    if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) && deadline_ns >= 0) {
-        ev_now_update(loop_get());
-        double after = (double)(deadline_ns - gpy_now_ns()) / 1e9;
-        if (after <= 0) {
-            gpy_waiter_wake(w, -ETIMEDOUT);
-        } else {
-            ev_timer_init(&tm.t, timer_cb, after, 0.);
-            tm.w = w;
-            ev_timer_start(S.loop, &tm.t);
-            S.nwatchers++;
-            have_timer = 1;
-        }
-    }
-    /* A waker on another OS thread that completes w after this check
-     * pushes us to the remote queue, which only this thread drains, after
-     * we are marked parked: the wakeup cannot be lost. */
-    /* A stale remote wakeup (meant for an earlier wait) may resume us:
-     * park until this waiter is really done. */
-    while (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) != 2) {
-        self->wait = w;
-        gpy__park();
-    }
-    self->wait = NULL;
-    if (have_timer) {
-        ev_timer_stop(S.loop, &tm.t);
-        S.nwatchers--;
-    }
-    return w->result;
-}
-
-int
-gpy_g_interrupt(gpy_g *g)
-{
-    if (g->state == GPY_G_PARKED && g->wait && g->wait->intr) {
-        return gpy_waiter_wake(g->wait, -EINTR);
-    }
-    return 0;
-}
-
-int
-gpy_sleep_ns(int64_t ns)
-{
-    if (!gpy_sched_active()) {
-        if (ns > 0) {
-            struct timespec ts = {ns / 1000000000, ns % 1000000000};
-            while (gpy__sys_sleep(&ts, &ts) < 0 && errno == EINTR) {
-            }
-        }
-        return 0;
-    }
-    if (ns <= 0) {
-        gpy_yield();
-        return 0;
-    }
-    gpy_waiter w;
-    gpy_waiter_init(&w);
-    int r = gpy_park_wait(&w, gpy_now_ns() + ns);
-    return r == -ETIMEDOUT ? 0 : r;
-}
-
-/* ---- fd waits ---- */
-
-typedef struct iowait {
-    fdwait fw;
-    ev_io io;
-} iowait;
-
-static void
-io_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    (void)loop;
-    iowait *iw = (iowait *)((char *)io - offsetof(iowait, io));
-    int ev = 0;
-    if (revents & EV_READ) {
-        ev |= GPY_READ;
-    }
-    if (revents & EV_WRITE) {
-        ev |= GPY_WRITE;
-    }
-    gpy_waiter_wake(&iw->fw.w, ev ? ev : GPY_READ);
-}
-
-static int
-fdw_reserve(int fd)
-{
-    if (fd < S.nfdw) {
-        return 0;
-    }
-    int n = S.nfdw ? S.nfdw : 64;
-    while (n <= fd) {
-        n *= 2;
-    }
-    fdwait **p = realloc(S.fdw, (size_t)n * sizeof(*p));
-    if (!p) {
-        return -ENOMEM;
-    }
-    memset(p + S.nfdw, 0, (size_t)(n - S.nfdw) * sizeof(*p));
-    S.fdw = p;
-    S.nfdw = n;
-    return 0;
-}
-
-int
-gpy_fd_wait(int fd, int events, int64_t deadline_ns)
-{
-    if (!gpy_sched_active()) {
-        struct pollfd p = {fd, (short)((events & GPY_READ ? POLLIN : 0) |
-                                       (events & GPY_WRITE ? POLLOUT : 0)), 0};
-        int timeout = -1;
-        if (deadline_ns >= 0) {
-            int64_t left = deadline_ns - gpy_now_ns();
-            timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
-        }
-        int r = gpy__sys_poll(&p, 1, timeout);
-        if (r < 0) {
-            return -errno;
-        }
-        if (r == 0) {
-            return -ETIMEDOUT;
-        }
-        return events;
-    }
-    if (fd < 0) {
-        return -EBADF;
-    }
-    int r = fdw_reserve(fd);
-    if (r < 0) {
-        return r;
-    }
-    iowait iw;
-    gpy_waiter_init(&iw.fw.w);
-    iw.fw.fd = fd;
-    iw.fw.prev = NULL;
-    iw.fw.next = S.fdw[fd];
-    if (iw.fw.next) {
-        iw.fw.next->prev = &iw.fw;
-    }
-    S.fdw[fd] = &iw.fw;
-    ev_io_init(&iw.io, io_cb, fd,
-               (events & GPY_READ ? EV_READ : 0) |
-                   (events & GPY_WRITE ? EV_WRITE : 0));
-    ev_io_start(loop_get(), &iw.io);
-    S.nwatchers++;
-    r = gpy_park_wait(&iw.fw.w, deadline_ns);
-    if (ev_is_active(&iw.io)) {
-        ev_io_stop(S.loop, &iw.io);
-        S.nwatchers--;
-    }
-    if (iw.fw.prev) {
-        iw.fw.prev->next = iw.fw.next;
-    } else {
-        S.fdw[fd] = iw.fw.next;
-    }
-    if (iw.fw.next) {
-        iw.fw.next->prev = iw.fw.prev;
-    }
-    return r;
-}
-
-void
-gpy_fd_closing(int fd)
-{
-    if (!on_sched || fd < 0 || fd >= S.nfdw) {
-        return;
-    }
-    /* Stop the watchers now: libev must not touch the fd once closed
-     * (the waiters only run after the close). */
-    for (fdwait *fw = S.fdw[fd]; fw; fw = fw->next) {
-        iowait *iw = (iowait *)fw;
-        if (ev_is_active(&iw->io)) {
-            ev_io_stop(S.loop, &iw->io);
-            S.nwatchers--;
-        }
-        gpy_waiter_wake(&fw->w, -EBADF);
-    }
-}
-
-/* ---- children ---- */
-
-int
-gpy_child_wait(int pid, int64_t deadline_ns)
-{
-    if (!gpy_sched_active()) {
-        return 0;
-    }
-#ifdef SYS_pidfd_open
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pfd >= 0) {
-        int r = gpy_fd_wait(pfd, GPY_READ, deadline_ns);
-        gpy__sys_close(pfd);
-        return r < 0 ? r : 0;
-    }
-#endif
-    /* No pidfd (old kernel, or pid is a process group): poll with backoff. */
-    int64_t step = 1000000;
-    for (;;) {
-        siginfo_t si;
-        memset(&si, 0, sizeof(si));
-        idtype_t type = pid > 0 ? P_PID : P_ALL;
-        if (gpy__sys_waitid(type, (id_t)(pid > 0 ? pid : 0), &si,
-                   WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) < 0) {
-            return 0;
-        }
-        if (si.si_pid != 0) {
-            return 0;
-        }
-        int64_t now = gpy_now_ns();
-        if (deadline_ns >= 0 && now >= deadline_ns) {
-            return -ETIMEDOUT;
-        }
-        int64_t d = step;
-        if (deadline_ns >= 0 && now + d > deadline_ns) {
-            d = deadline_ns - now;
-        }
-        int r = gpy_sleep_ns(d);
-        if (r < 0) {
-            return r;
-        }
-        if (step < 50000000) {
-            step *= 2;
-        }
-    }
 }
 
 /* ---- fork ---- */
@@ -1170,7 +869,7 @@ gpy_sched_after_fork(void)
     S.all = NULL;
     S.count = 1;
     S.nwatchers = 0;
-    S.nown = 0;
+    gpy__deadlock_after_fork();
     self->inflight = 0;
     self->rqueued = self->rpending = 0;
     if (self != &S.main_g) {
@@ -1182,8 +881,6 @@ gpy_sched_after_fork(void)
         S.main_g.user = NULL;
         S.mainp = self;
     }
-    for (int i = 0; i < S.nfdw; i++) {
-        S.fdw[i] = NULL;
-    }
+    gpy__wait_after_fork();
     gpy__offload_after_fork();
 }

@@ -110,7 +110,7 @@ on_fault(int sig, siginfo_t *si, void *uc)
     char *a = si->si_addr;
     if (g && g->stack && a < g->stack->base &&
         a >= g->stack->base - OVERFLOW_REACH) {
-        const gpy_hooks *h = gpy__hooks();
+        const gpy_hooks *h = gpy_sched_hooks();
         if (h->stack_overflow) {
             h->stack_overflow(g);
         }

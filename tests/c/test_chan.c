@@ -336,7 +336,7 @@ static void
 test_os_thread(void)
 {
     gpy_sched_init();
-    gpy_hooks h = {NULL, NULL, gil_release, gil_acquire, NULL};
+    gpy_hooks h = {.park_enter = gil_release, .park_exit = gil_acquire};
     gpy_sched_set_hooks(&h);
     pthread_mutex_lock(&gil);
     tch = gpy_chan_new(0, sizeof(long));
