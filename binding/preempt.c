@@ -3,8 +3,6 @@
  * others wait and makes the goroutine yield at its next line or opcode. */
 #include "binding.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <time.h>
 
 #define SLICE_US 10000
@@ -153,22 +151,11 @@ gpy_py_preempt_start(void)
         return;
     }
     gpy_cpy_ts_retire(mts);
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 << 10);
-    /* Signals are for the program's threads: a process-directed one must
-     * never land here (default action, or missed by sigwait in main). */
-    sigset_t all;
-    sigfillset(&all);
-    pthread_attr_setsigmask_np(&attr, &all);
-    if (pthread_create(&t, &attr, sysmon, mts) == 0) {
+    if (gpy_thread_start(sysmon, mts, 64 << 10) == 0) {
         gpy_sched_own_thread(1);
     } else {
         gpy_cpy_ts_free(mts);
     }
-    pthread_attr_destroy(&attr);
 }
 
 void

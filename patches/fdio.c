@@ -53,51 +53,27 @@ wont_block(int fd, int dir)
  * between the poll and the read; another process reading the same pipe or
  * tty can, and then the real read blocks until more data comes. */
 
+/* coop_readv reads into iov (cnt segments); from read() it gets the one
+ * segment `one`, and read() is what reaches the kernel. */
 static ssize_t
-coop_read(int fd, void *buf, size_t n)
+coop_readv(int fd, const struct iovec *iov, int cnt, const struct iovec *one)
 {
     for (;;) {
         int r = gpy_patch_poll1(fd, POLLIN);
         if (r < 0 && errno == EINTR) {
             return -1;
         }
-        if (r != 0) {
-            return GPY_REAL(read)(fd, buf, n);
-        }
-        if (fd_kind(fd) == KIND_SOCK) {
+        if (r == 0 && fd_kind(fd) == KIND_SOCK && cnt >= 0) {
             /* Honours SO_RCVTIMEO like the real read would. */
-            return gpy_patch_sock_recvfrom(fd, buf, n, 0, NULL, NULL);
-        }
-        if (wont_block(fd, GPY_READ)) {
-            return GPY_REAL(read)(fd, buf, n);
-        }
-        if (gpy_patch_wait_fd(fd, GPY_READ, -1) == -EINTR) {
-            errno = EINTR;
-            return -1;
-        }
-    }
-}
-
-static ssize_t
-coop_readv(int fd, const struct iovec *iov, int cnt)
-{
-    for (;;) {
-        int r = gpy_patch_poll1(fd, POLLIN);
-        if (r < 0 && errno == EINTR) {
-            return -1;
-        }
-        if (r != 0) {
-            return GPY_REAL(readv)(fd, iov, cnt);
-        }
-        if (fd_kind(fd) == KIND_SOCK && cnt >= 0) {
             struct msghdr m;
             memset(&m, 0, sizeof(m));
             m.msg_iov = (struct iovec *)iov;
             m.msg_iovlen = (size_t)cnt;
             return gpy_patch_sock_recvmsg(fd, &m, 0);
         }
-        if (wont_block(fd, GPY_READ)) {
-            return GPY_REAL(readv)(fd, iov, cnt);
+        if (r != 0 || wont_block(fd, GPY_READ)) {
+            return iov == one ? GPY_REAL(read)(fd, one->iov_base, one->iov_len)
+                              : GPY_REAL(readv)(fd, iov, cnt);
         }
         if (gpy_patch_wait_fd(fd, GPY_READ, -1) == -EINTR) {
             errno = EINTR;
@@ -112,7 +88,8 @@ read(int fd, void *buf, size_t n)
     if (n == 0 || !gpy_patch_may_park()) {
         return GPY_REAL(read)(fd, buf, n);
     }
-    return coop_read(fd, buf, n);
+    struct iovec one = {buf, n};
+    return coop_readv(fd, &one, 1, &one);
 }
 
 GPY_EXPORT ssize_t
@@ -121,7 +98,7 @@ readv(int fd, const struct iovec *iov, int cnt)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(readv)(fd, iov, cnt);
     }
-    return coop_readv(fd, iov, cnt);
+    return coop_readv(fd, iov, cnt, NULL);
 }
 
 extern void __chk_fail(void) __attribute__((noreturn));

@@ -219,10 +219,27 @@ sem_wait(sem_t *s)
     return sem_park(s, -1);
 }
 
+/* timed_park is sem_timedwait and sem_clockwait for a goroutine that may
+ * park: a free count is taken at once, as the real calls do, before the
+ * deadline is checked. */
 static int
-valid_abs(const struct timespec *ts)
+timed_park(sem_t *s, clockid_t clock, const struct timespec *abs)
 {
-    return ts && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
+    if (sem_trywait(s) == 0) {
+        return 0;
+    }
+    if (errno != EAGAIN) {
+        return -1;
+    }
+    if (!abs || abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (abs->tv_sec < 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return sem_park(s, gpy_patch_deadline_abs(clock, abs));
 }
 
 GPY_EXPORT int
@@ -231,21 +248,7 @@ sem_timedwait(sem_t *restrict s, const struct timespec *restrict abs)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(sem_timedwait)(s, abs);
     }
-    if (sem_trywait(s) == 0) {
-        return 0;
-    }
-    if (errno != EAGAIN) {
-        return -1;
-    }
-    if (!valid_abs(abs)) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (abs->tv_sec < 0) {
-        errno = ETIMEDOUT;
-        return -1;
-    }
-    return sem_park(s, gpy_patch_deadline_abs(CLOCK_REALTIME, abs));
+    return timed_park(s, CLOCK_REALTIME, abs);
 }
 
 GPY_EXPORT int
@@ -260,19 +263,5 @@ sem_clockwait(sem_t *restrict s, clockid_t clock,
         (clock != CLOCK_MONOTONIC && clock != CLOCK_REALTIME)) {
         return GPY_REAL(sem_clockwait)(s, clock, abs);
     }
-    if (sem_trywait(s) == 0) {
-        return 0;
-    }
-    if (errno != EAGAIN) {
-        return -1;
-    }
-    if (!valid_abs(abs)) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (abs->tv_sec < 0) {
-        errno = ETIMEDOUT;
-        return -1;
-    }
-    return sem_park(s, gpy_patch_deadline_abs(clock, abs));
+    return timed_park(s, clock, abs);
 }

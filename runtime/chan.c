@@ -401,7 +401,7 @@ again:
         order[0] = 0;
     }
     for (int i = 0; n > 1 && i < n; i++) {
-        int j = (int)(gpy_rand32() % (uint32_t)(i + 1));
+        int j = (int)(gpy__rand32() % (uint32_t)(i + 1));
         order[i] = order[j];
         order[j] = i;
     }

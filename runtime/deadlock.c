@@ -59,7 +59,7 @@ other_threads_exist(void)
 int
 gpy__outside_wakers(void)
 {
-    if (gpy_offload_pending() > 0 || other_threads_exist()) {
+    if (gpy__offload_pending() > 0 || other_threads_exist()) {
         return 1;
     }
     /* An armed alarm()/setitimer() will deliver a signal whose handler

@@ -12,7 +12,6 @@
 extern "C" {
 #endif
 
-struct ev_loop;
 typedef struct gpy_g gpy_g;
 typedef struct gpy_chan gpy_chan;
 
@@ -22,10 +21,6 @@ typedef struct gpy_chan gpy_chan;
  * current flow of control the main goroutine (id 1). Call once, before any
  * other gpy_ function. Returns 0 or -errno. */
 int gpy_sched_init(void);
-
-/* gpy_sched_loop returns the scheduler's libev loop (made on first use).
- * Only the scheduler thread may touch it. */
-struct ev_loop *gpy_sched_loop(void);
 
 /* gpy_sched_in_loop tells whether the caller runs inside the scheduler's
  * ev_run (libev's own epoll_wait and eventfd calls): it must not park. */
@@ -210,8 +205,11 @@ int gpy_waiter_wake(gpy_waiter *w, int result);
  * -errno. Not interruptible: fn always completes. */
 int gpy_offload(void (*fn)(void *arg), void *arg);
 
-/* gpy_offload_pending returns how many offloaded calls are in flight. */
-int gpy_offload_pending(void);
+/* gpy_thread_start starts fn(arg) on a detached OS thread of the
+ * runtime's own (offload workers, the preemption monitor) with every
+ * signal blocked. stack: its size, 0 for the default. Returns 0 or an
+ * errno value. */
+int gpy_thread_start(void *(*fn)(void *arg), void *arg, size_t stack);
 
 /* ---- channels -------------------------------------------------------- */
 
@@ -222,6 +220,8 @@ int gpy_offload_pending(void);
  * unbuffered). Returns NULL with errno set. The creator holds one
  * reference. */
 gpy_chan *gpy_chan_new(size_t cap, size_t elemsize);
+/* gpy_chan_incref/decref take and drop a reference (NULL is ignored);
+ * the last decref frees the channel (nobody may be blocked on it). */
 void gpy_chan_incref(gpy_chan *ch);
 void gpy_chan_decref(gpy_chan *ch);
 
@@ -266,9 +266,6 @@ typedef struct gpy_case {
 #define GPY_SELECT_NONBLOCK 1
 #define GPY_SELECT_INTR 2
 int gpy_select(gpy_case *cases, int n, int flags, int *closed_idx);
-
-/* gpy_rand32 returns a fast pseudo-random number (the scheduler thread's). */
-uint32_t gpy_rand32(void);
 
 #ifdef __cplusplus
 }

@@ -85,6 +85,10 @@ struct gpy_g {
 #endif
 };
 
+/* gpy__rand32 returns a fast pseudo-random number (the scheduler
+ * thread's: select's fairness). */
+uint32_t gpy__rand32(void);
+
 /* gpy__on_sched tells whether the caller runs on the scheduler thread. */
 int gpy__on_sched(void);
 
@@ -148,6 +152,10 @@ int gpy__sys_sleep(const struct timespec *req, struct timespec *rem);
 int gpy__sys_waitid(idtype_t type, id_t id, siginfo_t *si, int options);
 
 /* ---- offload pool (offload.c) ---- */
+
+/* gpy__offload_pending: offloaded calls in flight; gpy__offload_threads:
+ * the pool's threads (idle ones cannot wake anyone). */
+int gpy__offload_pending(void);
 int gpy__offload_threads(void);
 void gpy__offload_after_fork(void);
 

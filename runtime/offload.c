@@ -37,7 +37,7 @@ gpy__offload_threads(void)
 }
 
 int
-gpy_offload_pending(void)
+gpy__offload_pending(void)
 {
     return __atomic_load_n(&O.pending, __ATOMIC_ACQUIRE);
 }
@@ -86,18 +86,9 @@ gpy_offload(void (*fn)(void *arg), void *arg)
      * a burst of submissions nidle still counts workers that are waking up
      * for the earlier jobs. */
     if (O.nqueued >= O.nidle && O.nthreads < POOL_MAX) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        /* Signals are for the program's threads, not the pool's. */
-        sigset_t all;
-        sigfillset(&all);
-        pthread_attr_setsigmask_np(&attr, &all);
-        if (pthread_create(&t, &attr, worker, NULL) == 0) {
+        if (gpy_thread_start(worker, NULL, 0) == 0) {
             __atomic_add_fetch(&O.nthreads, 1, __ATOMIC_ACQ_REL);
         }
-        pthread_attr_destroy(&attr);
         if (O.nthreads == 0) {
             pthread_mutex_unlock(&O.mu);
             fn(arg);
@@ -140,4 +131,24 @@ gpy__offload_after_fork(void)
     O.nidle = 0;
     O.nqueued = 0;
     O.pending = 0;
+}
+
+int
+gpy_thread_start(void *(*fn)(void *), void *arg, size_t stack)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (stack) {
+        pthread_attr_setstacksize(&attr, stack);
+    }
+    /* Signals are for the program's threads: a process-directed one must
+     * never land here (default action, or missed by sigwait in main). */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_attr_setsigmask_np(&attr, &all);
+    int r = pthread_create(&t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return r;
 }

@@ -98,7 +98,7 @@ gpy__unlock(void)
 }
 
 uint32_t
-gpy_rand32(void)
+gpy__rand32(void)
 {
     /* xorshift64*: cheap and good enough for select fairness. */
     uint64_t x = S.rng;
@@ -194,12 +194,6 @@ loop_get(void)
         __atomic_store_n(&S.loop, l, __ATOMIC_SEQ_CST);
     }
     return S.loop;
-}
-
-struct ev_loop *
-gpy_sched_loop(void)
-{
-    return loop_get();
 }
 
 int
