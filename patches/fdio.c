@@ -1,11 +1,13 @@
 /* fdio.c: cooperative read/write/readv/writev on pipes, ttys and sockets
- * (regular files pass through: they never block on readiness), and close/
- * dup2/dup3, which wake goroutines waiting on the fd being replaced. */
+ * (regular files pass through: they never block on readiness), close/
+ * dup2/dup3, which wake goroutines waiting on the fd being replaced, and
+ * flock, whose contended wait goes to the thread pool. */
 #include "internal.h"
 
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 /* fd_kind sorts an fd by how writes to it can block. */
@@ -275,4 +277,40 @@ dup3(int oldfd, int newfd, int flags)
         gpy_fd_closing(newfd);
     }
     return GPY_REAL(dup3)(oldfd, newfd, flags);
+}
+
+/* A blocking flock waits for another process; the lock belongs to the
+ * open file description, not the thread, so a pool thread may take it. */
+typedef struct flock_call {
+    int fd, op;
+    int ret, err;
+} flock_call;
+
+static void
+flock_run(void *p)
+{
+    flock_call *c = p;
+    c->ret = GPY_REAL(flock)(c->fd, c->op);
+    c->err = errno;
+}
+
+GPY_EXPORT int
+flock(int fd, int op)
+{
+    if ((op & LOCK_NB) || (op & LOCK_UN) || !gpy_patch_may_park()) {
+        return GPY_REAL(flock)(fd, op);
+    }
+    /* Try first: the common uncontended case needs no thread hop. */
+    int saved = errno;
+    if (GPY_REAL(flock)(fd, op | LOCK_NB) == 0) {
+        return 0;
+    }
+    if (errno != EWOULDBLOCK) {
+        return -1;
+    }
+    errno = saved;
+    flock_call c = {fd, op, 0, 0};
+    gpy_offload(flock_run, &c);
+    errno = c.err;
+    return c.ret;
 }

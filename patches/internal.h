@@ -111,7 +111,7 @@ void gpy_real_resolve(void);
 /* gpy_patch_may_park tells whether an interposed call may take the
  * cooperative path: the caller is a goroutine on the scheduler thread (not
  * the scheduler itself polling in libev) and does not hold the GIL
- * (common.c). */
+ * (park.c). */
 int gpy_patch_may_park(void);
 
 /* gpy_patch_in_signal_handler tells whether the calling thread is running a
@@ -131,7 +131,7 @@ int gpy_patch_real_sigmask(int how, const sigset_t *set, sigset_t *old);
  * semaphore waiters (sem.c). Called by gpy_patches_init; idempotent. */
 void gpy_patch_sem_init(void);
 
-/* ---- waiting helpers (common.c) ---- */
+/* ---- waiting helpers (park.c) ---- */
 
 /* gpy_patch_deadline_ms turns a poll-style timeout (ms, < 0 = none) into
  * an absolute CLOCK_MONOTONIC deadline in ns (-1 = none). */

@@ -1,5 +1,6 @@
 /* wait.c: cooperative child waits — waitpid, wait, wait3, wait4 and waitid
- * poll with WNOHANG and park on the runtime's child watch in between. */
+ * poll with WNOHANG and park on the runtime's child watch in between — and
+ * system(), whose fork and wait happen inside libc (on the thread pool). */
 #include "internal.h"
 
 #include <string.h>
@@ -115,4 +116,31 @@ waitid(idtype_t type, id_t id, siginfo_t *info, int options)
             return -1;
         }
     }
+}
+
+/* system() forks, then waits inside libc where no interposer sees it. On
+ * a pool thread only that thread blocks; glibc's system is thread-safe. */
+typedef struct sys_call {
+    const char *cmd;
+    int ret, err;
+} sys_call;
+
+static void
+sys_run(void *p)
+{
+    sys_call *c = p;
+    c->ret = GPY_REAL(system)(c->cmd);
+    c->err = errno;
+}
+
+GPY_EXPORT int
+system(const char *cmd)
+{
+    if (cmd == NULL || !gpy_patch_may_park()) {
+        return GPY_REAL(system)(cmd);
+    }
+    sys_call c = {cmd, 0, 0};
+    gpy_offload(sys_run, &c);
+    errno = c.err;
+    return c.ret;
 }

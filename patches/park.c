@@ -1,8 +1,8 @@
-/* common.c: deadlines and fd waits shared by the interposers — turning
- * timeouts into CLOCK_MONOTONIC deadlines and parking on one or many fds. */
+/* park.c: when an interposer may park (a goroutine that released the GIL,
+ * outside the event loop and signal handlers), deadlines from timeouts,
+ * and parking on one or many fds. */
 #include "internal.h"
 
-#include <ev.h>
 #include <fcntl.h>
 #include <stdlib.h>
 

@@ -1,9 +1,8 @@
-/* offload.c: calls that cannot be made non-blocking run on the runtime's
- * pool of OS threads while the goroutine parks: name resolution
- * (getaddrinfo, getnameinfo, gethostby*_r), system() and flock(). */
+/* netdb.c: name resolution (getaddrinfo, getnameinfo, gethostby*_r), which
+ * has no non-blocking form: offloaded to the runtime's thread pool while
+ * the calling goroutine parks. */
 #include "internal.h"
 
-#include <sys/file.h>
 
 /* Each call's arguments and results live on the parked goroutine's stack;
  * errno is per thread, so the pool thread's errno is carried back. */
@@ -160,67 +159,4 @@ gethostbyaddr_r(const void *restrict addr, socklen_t len, int af,
     ghb_call c = {2,   NULL,   addr,   len,      af, ret,
                   buf, buflen, result, h_errnop, 0,  0};
     return ghb_offload(&c);
-}
-
-/* system() forks, then waits inside libc where no interposer sees it. On
- * a pool thread only that thread blocks; glibc's system is thread-safe. */
-typedef struct sys_call {
-    const char *cmd;
-    int ret, err;
-} sys_call;
-
-static void
-sys_run(void *p)
-{
-    sys_call *c = p;
-    c->ret = GPY_REAL(system)(c->cmd);
-    c->err = errno;
-}
-
-GPY_EXPORT int
-system(const char *cmd)
-{
-    if (cmd == NULL || !gpy_patch_may_park()) {
-        return GPY_REAL(system)(cmd);
-    }
-    sys_call c = {cmd, 0, 0};
-    gpy_offload(sys_run, &c);
-    errno = c.err;
-    return c.ret;
-}
-
-/* A blocking flock waits for another process; the lock belongs to the
- * open file description, not the thread, so a pool thread may take it. */
-typedef struct flock_call {
-    int fd, op;
-    int ret, err;
-} flock_call;
-
-static void
-flock_run(void *p)
-{
-    flock_call *c = p;
-    c->ret = GPY_REAL(flock)(c->fd, c->op);
-    c->err = errno;
-}
-
-GPY_EXPORT int
-flock(int fd, int op)
-{
-    if ((op & LOCK_NB) || (op & LOCK_UN) || !gpy_patch_may_park()) {
-        return GPY_REAL(flock)(fd, op);
-    }
-    /* Try first: the common uncontended case needs no thread hop. */
-    int saved = errno;
-    if (GPY_REAL(flock)(fd, op | LOCK_NB) == 0) {
-        return 0;
-    }
-    if (errno != EWOULDBLOCK) {
-        return -1;
-    }
-    errno = saved;
-    flock_call c = {fd, op, 0, 0};
-    gpy_offload(flock_run, &c);
-    errno = c.err;
-    return c.ret;
 }
