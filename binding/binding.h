@@ -19,9 +19,10 @@ enum { DT_OBJECT, DT_STRUCTZ, DT_BOOL, DT_INT, DT_DOUBLE, DT_COUNT };
 /* The `_gpython` module's state. */
 typedef struct {
     PyTypeObject *chan_type;
-    PyObject *panic_error;      /* _PanicError */
-    PyObject *default_obj;      /* the `default` select case */
-    PyObject *typed_nil[DT_COUNT];  /* chan.nil(dtype); [DT_OBJECT] is nilchan */
+    PyObject *panic_error; /* _PanicError */
+    PyObject *default_obj; /* the `default` select case */
+    PyObject
+        *typed_nil[DT_COUNT]; /* chan.nil(dtype); [DT_OBJECT] is nilchan */
 } gpy_py_state;
 
 extern PyModuleDef gpy_py_module;
@@ -35,18 +36,17 @@ gpy_py_state_of(PyTypeObject *tp)
 
 /* ---- channels (chan.c) and select (select.c) ---- */
 
-enum { OP_SEND, OP_RECV, OP_RECV_, OP_COUNT };  /* chan_methods[] order */
+enum { OP_SEND, OP_RECV, OP_RECV_, OP_COUNT }; /* chan_methods[] order */
 
 typedef struct {
-    PyObject_HEAD
-    gpy_chan *ch;               /* NULL: the nil channel */
+    PyObject_HEAD gpy_chan *ch; /* NULL: the nil channel */
     int dtype;                  /* DT_* */
     PyObject *weakreflist;
     /* ch.send, ch.recv, ch.recv_ bound once (chan_getattro); their
      * __self__ is borrowed and they are untracked while only the channel
      * holds them. */
     PyObject *bound[OP_COUNT];
-    int nocache;                /* finalized: bound anew each time */
+    int nocache; /* finalized: bound anew each time */
 } ChanObject;
 
 /* gpy_py_chan_init makes the chan type and the nil channels in st. */

@@ -35,7 +35,8 @@ chan_alloc(PyTypeObject *type, gpy_chan *ch)
 static int
 parse_dtype(PyObject *dtype)
 {
-    if (!dtype || dtype == Py_None || dtype == (PyObject *)&PyBaseObject_Type) {
+    if (!dtype || dtype == Py_None ||
+        dtype == (PyObject *)&PyBaseObject_Type) {
         return DT_OBJECT;
     }
     if (PyUnicode_Check(dtype)) {
@@ -47,7 +48,8 @@ parse_dtype(PyObject *dtype)
     }
     PyErr_Format(PyExc_TypeError,
                  "chan: invalid dtype %R (expected 'object', 'C.structZ', "
-                 "'C.bool', 'C.int' or 'C.double')", dtype);
+                 "'C.bool', 'C.int' or 'C.double')",
+                 dtype);
     return -1;
 }
 
@@ -186,7 +188,7 @@ chan_dealloc(ChanObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
     if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0) {
-        return;     /* a bound method someone holds keeps it */
+        return; /* a bound method someone holds keeps it */
     }
     PyObject_GC_UnTrack(self);
     if (self->weakreflist) {
@@ -398,7 +400,8 @@ chan_repr(ChanObject *self)
         if (self->dtype == DT_OBJECT) {
             return PyUnicode_FromString("nilchan");
         }
-        return PyUnicode_FromFormat("chan.nil('%s')", dtype_names[self->dtype]);
+        return PyUnicode_FromFormat("chan.nil('%s')",
+                                    dtype_names[self->dtype]);
     }
     if (self->dtype != DT_OBJECT) {
         return PyUnicode_FromFormat("<chan[%s] object at %p, cap %zu>",
@@ -415,8 +418,8 @@ chan_richcompare(ChanObject *a, PyObject *b, int op)
     if (Py_TYPE(b) != Py_TYPE(a) || (op != Py_EQ && op != Py_NE)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    int eq = a->ch == ((ChanObject *)b)->ch &&
-             a->dtype == ((ChanObject *)b)->dtype;
+    int eq =
+        a->ch == ((ChanObject *)b)->ch && a->dtype == ((ChanObject *)b)->dtype;
     if (op == Py_NE) {
         eq = !eq;
     }
@@ -521,7 +524,9 @@ static PyType_Slot chan_slots[] = {
 };
 
 static PyType_Spec chan_spec = {
-    "golang.chan", sizeof(ChanObject), 0,
+    "golang.chan",
+    sizeof(ChanObject),
+    0,
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
     chan_slots,
 };
@@ -541,9 +546,8 @@ int
 gpy_py_chan_init(PyObject *module, gpy_py_state *st)
 {
     for (int op = 0; op < OP_COUNT; op++) {
-        if (!op_names[op] &&
-            !(op_names[op] = PyUnicode_InternFromString(
-                  chan_methods[op].ml_name))) {
+        if (!op_names[op] && !(op_names[op] = PyUnicode_InternFromString(
+                                   chan_methods[op].ml_name))) {
             return -1;
         }
     }

@@ -40,7 +40,8 @@ head_lock(void)
         Py_XDECREF(info);
         PyErr_Clear();
     }
-    if (semaphores && sem_trywait((sem_t *)_PyRuntime.interpreters.mutex) == 0) {
+    if (semaphores &&
+        sem_trywait((sem_t *)_PyRuntime.interpreters.mutex) == 0) {
         return;
     }
     PyThread_acquire_lock(_PyRuntime.interpreters.mutex, WAIT_LOCK);
@@ -249,7 +250,7 @@ gpy_cpy_dump_traceback(int fd, PyThreadState *ts)
  * raises RecursionError once less than margin() bytes are left. Deep pure
  * Python recursion pays one call per level beyond safe_depth(). */
 #if defined(__SANITIZE_ADDRESS__)
-#define PER_LEVEL (48u << 10)   /* ASan's redzones triple C frames */
+#define PER_LEVEL (48u << 10) /* ASan's redzones triple C frames */
 #else
 #define PER_LEVEL (16u << 10)
 #endif

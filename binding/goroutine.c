@@ -43,7 +43,7 @@ typedef struct gostart {
     PyObject *args;
     PyObject *kw;
     PyThreadState *ts;
-    int thread;             /* started by _thread.start_new_thread */
+    int thread; /* started by _thread.start_new_thread */
 } gostart;
 
 /* Goroutines started by _thread.start_new_thread and still running. */
@@ -303,7 +303,8 @@ gpython_spawn(PyObject *self, PyObject *args)
 {
     PyObject *f, *fargs, *kw = NULL;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OO!|O:spawn", &f, &PyTuple_Type, &fargs, &kw)) {
+    if (!PyArg_ParseTuple(args, "OO!|O:spawn", &f, &PyTuple_Type, &fargs,
+                          &kw)) {
         return NULL;
     }
     if (kw == Py_None) {
@@ -361,7 +362,8 @@ gpython_thread_unraisable(PyObject *self, PyObject *args)
     }
     Py_INCREF(Py_TYPE(exc));
     Py_INCREF(exc);
-    PyErr_Restore((PyObject *)Py_TYPE(exc), exc, PyException_GetTraceback(exc));
+    PyErr_Restore((PyObject *)Py_TYPE(exc), exc,
+                  PyException_GetTraceback(exc));
     gpy_cpy_write_unraisable("in thread started by", f);
     Py_RETURN_NONE;
 }
@@ -382,8 +384,8 @@ gpython_as_main(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
     }
     int saved = ident_as_main;
     ident_as_main = 1;
-    PyObject *r = PyObject_Vectorcall(args[0], args + 1,
-                                      (size_t)(nargs - 1), kwnames);
+    PyObject *r =
+        PyObject_Vectorcall(args[0], args + 1, (size_t)(nargs - 1), kwnames);
     ident_as_main = saved;
     return r;
 }
@@ -427,10 +429,8 @@ gpython_gosched(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    Py_BEGIN_ALLOW_THREADS
-    gpy_yield();
-    Py_END_ALLOW_THREADS
-    Py_RETURN_NONE;
+    Py_BEGIN_ALLOW_THREADS gpy_yield();
+    Py_END_ALLOW_THREADS Py_RETURN_NONE;
 }
 
 static PyObject *

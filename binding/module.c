@@ -25,13 +25,15 @@ module_exec(PyObject *m)
         return -1;
     }
     st->default_obj = PyType_GenericAlloc(dt, 0);
-    Py_DECREF(dt);  /* the instance holds its heap type */
+    Py_DECREF(dt); /* the instance holds its heap type */
     if (!st->default_obj) {
         return -1;
     }
     st->panic_error = PyErr_NewExceptionWithDoc(
-        "golang._PanicError", "a Go panic: raised by panic() and by channel "
-        "misuse", PyExc_BaseException, NULL);
+        "golang._PanicError",
+        "a Go panic: raised by panic() and by channel "
+        "misuse",
+        PyExc_BaseException, NULL);
     if (!st->panic_error) {
         return -1;
     }
@@ -150,7 +152,8 @@ gpy_py_install(void)
      * goroutines may run until then, never after. */
     PyObject *atexit = PyImport_ImportModule("atexit");
     PyObject *shut = atexit ? PyObject_GetAttrString(m, "_shutdown") : NULL;
-    PyObject *r = shut ? PyObject_CallMethod(atexit, "register", "O", shut) : NULL;
+    PyObject *r =
+        shut ? PyObject_CallMethod(atexit, "register", "O", shut) : NULL;
     Py_XDECREF(r);
     Py_XDECREF(shut);
     Py_XDECREF(atexit);

@@ -15,14 +15,13 @@ static int sysmon_started;
  * the GIL -- which makes the running goroutine drop it at its next
  * bytecode boundary -- and arms a one-shot trace function on that
  * goroutine's thread state; the trace function yields at the next line
- * or opcode event and puts back whatever tracer the goroutine had. The saved tracer
- * travels in the trace object, so it is per goroutine. */
+ * or opcode event and puts back whatever tracer the goroutine had. The saved
+ * tracer travels in the trace object, so it is per goroutine. */
 typedef struct {
-    PyObject_HEAD
-    Py_tracefunc func;      /* the goroutine's own tracer, if any */
+    PyObject_HEAD Py_tracefunc func; /* the goroutine's own tracer, if any */
     PyObject *obj;
-    PyFrameObject *frame;   /* the frame made to emit opcode events */
-    char opcodes;           /* its f_trace_opcodes before */
+    PyFrameObject *frame; /* the frame made to emit opcode events */
+    char opcodes;         /* its f_trace_opcodes before */
 } SavedTrace;
 
 static PyTypeObject *saved_trace_type;
@@ -43,8 +42,11 @@ static PyType_Slot saved_trace_slots[] = {
 };
 
 static PyType_Spec saved_trace_spec = {
-    "_gpython._Preempt", sizeof(SavedTrace), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, saved_trace_slots,
+    "_gpython._Preempt",
+    sizeof(SavedTrace),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    saved_trace_slots,
 };
 
 static int
@@ -63,8 +65,7 @@ preempt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         PyErr_Clear();
     }
     if (gpy_sched_active()) {
-        Py_BEGIN_ALLOW_THREADS
-        gpy_yield();
+        Py_BEGIN_ALLOW_THREADS gpy_yield();
         Py_END_ALLOW_THREADS
     }
     /* Forward the event to the goroutine's own tracer. */
@@ -145,8 +146,8 @@ gpy_py_preempt_start(void)
         return;
     }
     sysmon_started = 1;
-    PyThreadState *mts = PyThreadState_New(PyThreadState_GetInterpreter(
-        PyThreadState_Get()));
+    PyThreadState *mts =
+        PyThreadState_New(PyThreadState_GetInterpreter(PyThreadState_Get()));
     if (!mts) {
         return;
     }

@@ -63,7 +63,8 @@ print_goroutine(gpy_g *g, void *arg)
     if (!ts) {
         return;
     }
-    fprintf(stderr, "\ngoroutine %llu [%s]:\n", (unsigned long long)gpy_g_id(g),
+    fprintf(stderr, "\ngoroutine %llu [%s]:\n",
+            (unsigned long long)gpy_g_id(g),
             g == gpy_g_main() ? "main, blocked" : "blocked");
     print_stack(ts);
 }
@@ -150,8 +151,8 @@ put_u64(unsigned long long v)
     put_str(p);
 }
 
-/* gpy_py_report_stack_overflow reports, as Go does, a goroutine that ran into its
- * stack's guard page (a C-level recursion CPython's check did not see);
+/* gpy_py_report_stack_overflow reports, as Go does, a goroutine that ran into
+ * its stack's guard page (a C-level recursion CPython's check did not see);
  * signal context, on the alternate stack. */
 void
 gpy_py_report_stack_overflow(gpy_g *g)

@@ -25,11 +25,11 @@ enum { K_RECV, K_RECV_, K_SEND };
 /* What a channel case needs beside its gpy_case (which gpy_select wants
  * in an array of its own). */
 typedef struct {
-    PyObject *val;          /* send: the value (owned once converted);
-                               recv: what was received */
-    int arg;                /* index among select's arguments */
-    unsigned char kind;     /* K_* */
-    unsigned char dtype;    /* the channel's DT_* */
+    PyObject *val;       /* send: the value (owned once converted);
+                            recv: what was received */
+    int arg;             /* index among select's arguments */
+    unsigned char kind;  /* K_* */
+    unsigned char dtype; /* the channel's DT_* */
 } sel_arg;
 
 /* parse_case fills c and sa for argument a (index i); -1 with TypeError. */
@@ -46,7 +46,8 @@ parse_case(PyObject *a, Py_ssize_t i, gpy_case *c, sel_arg *sa)
             !(co = gpy_py_chan_op(PyTuple_GET_ITEM(a, 0), OP_SEND))) {
             PyErr_Format(PyExc_TypeError,
                          "select: case %zd: a send case must be "
-                         "(ch.send, value), got %R", i, a);
+                         "(ch.send, value), got %R",
+                         i, a);
             return -1;
         }
         sa->kind = K_SEND;
@@ -134,8 +135,8 @@ gpy_py_select(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
      * owned by the cases until one fires. */
     for (; nconv < n; nconv++) {
         if (sa[nconv].kind == K_SEND &&
-            !(sa[nconv].val = gpy_py_dtype_convert(sa[nconv].dtype,
-                                                   sa[nconv].val))) {
+            !(sa[nconv].val =
+                  gpy_py_dtype_convert(sa[nconv].dtype, sa[nconv].val))) {
             goto done;
         }
     }
@@ -147,7 +148,7 @@ gpy_py_select(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_INCREF(Py_None);
         res = pair(PyLong_FromLong(default_idx), Py_None);
     } else if (r >= 0) {
-        fired = r;      /* a value it sent is the receiver's now */
+        fired = r; /* a value it sent is the receiver's now */
         res = result(&cases[r], &sa[r]);
     }
 done:
@@ -179,6 +180,9 @@ static PyType_Slot default_slots[] = {
 };
 
 PyType_Spec gpy_py_default_spec = {
-    "golang._Default", sizeof(PyObject), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, default_slots,
+    "golang._Default",
+    sizeof(PyObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    default_slots,
 };

@@ -41,7 +41,7 @@ shims_dir(char *buf, size_t len)
             *slash = 0;
             char *prefix = strrchr(exe, '/');
             if (prefix) {
-                *prefix = 0;    /* <prefix>/bin -> <prefix> */
+                *prefix = 0; /* <prefix>/bin -> <prefix> */
                 snprintf(buf, len, "%s/lib/gpython/stdlib_shims",
                          exe[0] ? exe : "/");
                 if (access(buf, R_OK) == 0) {
@@ -79,10 +79,11 @@ install_shims(void)
     return 0;
 }
 
-/* utf8_explicit counts -V/--version in *nversion and tells whether the command line (-X utf8[=N]) or, unless
- * -E/-I, the environment (PYTHONUTF8) chooses the UTF-8 mode; then CPython
- * decides as python3 would. Only the interpreter's own options are looked
- * at: they end at the script, -c/-m's argument, '-' or '--'. */
+/* utf8_explicit counts -V/--version in *nversion and tells whether the command
+ * line (-X utf8[=N]) or, unless -E/-I, the environment (PYTHONUTF8) chooses
+ * the UTF-8 mode; then CPython decides as python3 would. Only the
+ * interpreter's own options are looked at: they end at the script, -c/-m's
+ * argument, '-' or '--'. */
 static int
 utf8_explicit(int argc, char **argv, int *nversion)
 {
@@ -109,7 +110,8 @@ utf8_explicit(int argc, char **argv, int *nversion)
             } else if (*p == 'c' || *p == 'm') {
                 goto done;
             } else if (*p == 'X' || *p == 'W') {
-                const char *arg = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : "");
+                const char *arg =
+                    p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : "");
                 if (*p == 'X' && strncmp(arg, "utf8", 4) == 0 &&
                     (arg[4] == 0 || arg[4] == '=')) {
                     chosen = 1;

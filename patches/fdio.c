@@ -20,7 +20,7 @@ fd_kind(int fd)
     int saved = errno;
     if (fstat(fd, &st) < 0) {
         errno = saved;
-        return KIND_FILE;   /* let the real call report the error */
+        return KIND_FILE; /* let the real call report the error */
     }
     if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) {
         return KIND_FILE;
@@ -28,7 +28,7 @@ fd_kind(int fd)
     if (S_ISSOCK(st.st_mode)) {
         return KIND_SOCK;
     }
-    return KIND_STREAM;     /* pipes, ttys, char devices, eventfds, ... */
+    return KIND_STREAM; /* pipes, ttys, char devices, eventfds, ... */
 }
 
 /* wont_block tells whether the real call in direction dir (GPY_READ,

@@ -103,9 +103,9 @@ extern int gpy_real_ready;
 void gpy_real_resolve(void);
 
 /* GPY_REAL(fn) is the real libc fn, resolved on first use. */
-#define GPY_REAL(fn)                                                         \
-    (__builtin_expect(__atomic_load_n(&gpy_real_ready, __ATOMIC_ACQUIRE), 1) \
-         ? gpy_real.fn                                                       \
+#define GPY_REAL(fn)                                                          \
+    (__builtin_expect(__atomic_load_n(&gpy_real_ready, __ATOMIC_ACQUIRE), 1)  \
+         ? gpy_real.fn                                                        \
          : (gpy_real_resolve(), gpy_real.fn))
 
 /* gpy_patch_may_park tells whether an interposed call may take the

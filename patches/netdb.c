@@ -3,7 +3,6 @@
  * the calling goroutine parks. */
 #include "internal.h"
 
-
 /* Each call's arguments and results live on the parked goroutine's stack;
  * errno is per thread, so the pool thread's errno is carried back. */
 
@@ -101,9 +100,9 @@ ghb_run(void *p)
                                            c->buflen, c->result, c->h_errnop);
         break;
     default:
-        c->rc = GPY_REAL(gethostbyaddr_r)(c->addr, c->len, c->af, c->ret,
-                                          c->buf, c->buflen, c->result,
-                                          c->h_errnop);
+        c->rc =
+            GPY_REAL(gethostbyaddr_r)(c->addr, c->len, c->af, c->ret, c->buf,
+                                      c->buflen, c->result, c->h_errnop);
         break;
     }
     c->err = errno;
@@ -126,8 +125,8 @@ gethostbyname_r(const char *restrict name, struct hostent *restrict ret,
         return GPY_REAL(gethostbyname_r)(name, ret, buf, buflen, result,
                                          h_errnop);
     }
-    ghb_call c = {0,      name, NULL,   0,        0, ret,
-                  buf,    buflen, result, h_errnop, 0, 0};
+    ghb_call c = {0,   name,   NULL,   0,        0, ret,
+                  buf, buflen, result, h_errnop, 0, 0};
     return ghb_offload(&c);
 }
 
@@ -141,8 +140,8 @@ gethostbyname2_r(const char *restrict name, int af,
         return GPY_REAL(gethostbyname2_r)(name, af, ret, buf, buflen, result,
                                           h_errnop);
     }
-    ghb_call c = {1,      name, NULL,   0,        af, ret,
-                  buf,    buflen, result, h_errnop, 0,  0};
+    ghb_call c = {1,   name,   NULL,   0,        af, ret,
+                  buf, buflen, result, h_errnop, 0,  0};
     return ghb_offload(&c);
 }
 

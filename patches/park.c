@@ -138,7 +138,7 @@ gpy_patch_wait_fd(int fd, int events, int64_t deadline_ns)
 }
 
 /* The poll bits epoll understands with the same values. */
-#define EPOLL_SAME_BITS                                                      \
+#define EPOLL_SAME_BITS                                                       \
     (POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | POLLWRNORM |      \
      POLLWRBAND | POLLMSG | POLLRDHUP)
 
@@ -233,8 +233,7 @@ wait_epoll(const struct pollfd *fds, nfds_t n, int64_t deadline_ns)
 }
 
 int
-gpy_patch_wait_pollfds(const struct pollfd *fds, nfds_t n,
-                       int64_t deadline_ns)
+gpy_patch_wait_pollfds(const struct pollfd *fds, nfds_t n, int64_t deadline_ns)
 {
     const struct pollfd *one = NULL;
     nfds_t valid = 0;

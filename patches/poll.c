@@ -19,8 +19,8 @@ valid_ts(const struct timespec *ts)
 /* coop_poll: poll and ppoll once the first non-blocking look found
  * nothing. A final look after the deadline reports last-moment events. */
 static int
-coop_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
-          const sigset_t *mask, int use_mask)
+coop_poll(struct pollfd *fds, nfds_t n, int64_t deadline, const sigset_t *mask,
+          int use_mask)
 {
     for (;;) {
         int w = gpy_patch_wait_pollfds(fds, n, deadline);
@@ -90,8 +90,8 @@ __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 /* ---- select ---- */
 
 typedef struct selsets {
-    fd_set *r, *w, *e;          /* the caller's sets */
-    fd_set r0, w0, e0;          /* what they asked for */
+    fd_set *r, *w, *e; /* the caller's sets */
+    fd_set r0, w0, e0; /* what they asked for */
 } selsets;
 
 static void
@@ -297,7 +297,7 @@ coop_epoll(int ep, struct epoll_event *ev, int max, int64_t deadline,
             return -1;
         }
         if (w == 0) {
-            deadline = -2;      /* one last look, then report the timeout */
+            deadline = -2; /* one last look, then report the timeout */
         }
     }
 }

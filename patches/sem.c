@@ -12,16 +12,16 @@
 typedef struct semwait {
     sem_t *sem;
     gpy_waiter w;
-    int linked;                 /* still filed: no sem_post took it out */
+    int linked; /* still filed: no sem_post took it out */
     struct semwait *prev, *next;
 } semwait;
 
 static struct {
-    pthread_mutex_t mu;         /* guards the buckets; never held across a park */
+    pthread_mutex_t mu; /* guards the buckets; never held across a park */
     struct {
         semwait *head, *tail;
     } b[NBUCKETS];
-    int nwaiting;               /* filed waiters, read without mu by sem_post */
+    int nwaiting; /* filed waiters, read without mu by sem_post */
 } T = {PTHREAD_MUTEX_INITIALIZER, {{NULL, NULL}}, 0};
 
 /* In a forked child only the forking goroutine survives, and it is not
@@ -162,7 +162,7 @@ sem_park(sem_t *s, int64_t deadline)
             return -1;
         }
         if (r == -ETIMEDOUT && until != deadline) {
-            continue;   /* a shared semaphore's poll interval: look again */
+            continue; /* a shared semaphore's poll interval: look again */
         }
         if (r == -ETIMEDOUT) {
             if (sem_trywait(s) == 0) {

@@ -17,9 +17,9 @@ typedef struct gmask {
     sigset_t mask;
 } gmask;
 
-static sigset_t base;           /* the main goroutine's mask */
+static sigset_t base; /* the main goroutine's mask */
 static int base_known;
-static sigset_t applied;        /* what the thread's mask is now */
+static sigset_t applied; /* what the thread's mask is now */
 /* Whose state this is: _posixsubprocess's vfork() child shares our memory
  * and sets its mask before exec; it must leave ours alone. */
 static pid_t owner;
@@ -167,8 +167,7 @@ static int
 passed(int how, const sigset_t *set, sigset_t *old)
 {
     int r = gpy_patch_real_sigmask(how, set, old);
-    if (r == 0 && set && base_known && gpy_g_current() &&
-        getpid() == owner) {
+    if (r == 0 && set && base_known && gpy_g_current() && getpid() == owner) {
         compute(&applied, how, set);
     }
     return r;

@@ -1,7 +1,8 @@
 /* signal.c: signal handlers that wake the scheduler — sigaction, signal and
  * friends install our wrapper, which runs the program's handler and then
- * interrupts the main goroutine's wait so Python's handlers (KeyboardInterrupt)
- * run there promptly; pause and sigwait* park instead of blocking. */
+ * interrupts the main goroutine's wait so Python's handlers
+ * (KeyboardInterrupt) run there promptly; pause and sigwait* park instead of
+ * blocking. */
 #include "internal.h"
 
 #include <dlfcn.h>
@@ -17,19 +18,19 @@
  * (possibly on another thread, possibly interrupting a writer) reads the
  * slot cur[] names while sigaction fills the other one. */
 typedef struct handler {
-    void *fn;               /* sa_handler / sa_sigaction, or SIG_DFL/SIG_IGN */
-    int flags;              /* the program's sa_flags */
-    sigset_t mask;          /* the program's sa_mask */
-    int python;             /* CPython's own handler (Python-level handlers) */
+    void *fn;      /* sa_handler / sa_sigaction, or SIG_DFL/SIG_IGN */
+    int flags;     /* the program's sa_flags */
+    sigset_t mask; /* the program's sa_mask */
+    int python;    /* CPython's own handler (Python-level handlers) */
 } handler;
 
 static handler table[NSIG][2];
 static int cur[NSIG];
-static int table_lock;      /* writers' spinlock, taken with signals blocked */
+static int table_lock; /* writers' spinlock, taken with signals blocked */
 /* The process the table belongs to. A vfork child (subprocess resets the
  * handlers there before exec) shares our memory and must not touch it. */
 static pid_t table_pid;
-static sigset_t sigintr;    /* siginterrupt(sig, 1) was called (as glibc's) */
+static sigset_t sigintr; /* siginterrupt(sig, 1) was called (as glibc's) */
 
 /* Python-level handlers held back because a goroutine other than main was
  * running (CPython would raise KeyboardInterrupt in that goroutine): the
@@ -50,7 +51,7 @@ static struct {
     int (*sigwaitinfo)(const sigset_t *, siginfo_t *);
     int (*sigtimedwait)(const sigset_t *, siginfo_t *,
                         const struct timespec *);
-    void *libpython;        /* load address of libpython (dli_fbase) */
+    void *libpython; /* load address of libpython (dli_fbase) */
 } R;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -233,7 +234,7 @@ sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
         r = R.sigaction(sig, NULL, &kold);
     } else {
         void *fn = act->sa_flags & SA_SIGINFO ? (void *)act->sa_sigaction
-                                               : (void *)act->sa_handler;
+                                              : (void *)act->sa_handler;
         handler *h = &table[sig][!slot];
         h->fn = fn;
         h->flags = act->sa_flags;

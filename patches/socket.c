@@ -15,9 +15,9 @@
 
 /* How blocking calls on one socket wait, learnt on the first EAGAIN. */
 typedef struct sockwait {
-    int checked;        /* nonblock and deadline are known */
-    int nonblock;       /* O_NONBLOCK: the real call would not block */
-    int64_t deadline;   /* SO_RCVTIMEO/SO_SNDTIMEO as a deadline, -1 none */
+    int checked;      /* nonblock and deadline are known */
+    int nonblock;     /* O_NONBLOCK: the real call would not block */
+    int64_t deadline; /* SO_RCVTIMEO/SO_SNDTIMEO as a deadline, -1 none */
 } sockwait;
 
 static int
@@ -308,8 +308,7 @@ recvfrom(int fd, void *restrict buf, size_t n, int flags, __SOCKADDR_ARG addr,
     if (!gpy_patch_may_park()) {
         return GPY_REAL(recvfrom)(fd, buf, n, flags, addr.__sockaddr__, alen);
     }
-    return gpy_patch_sock_recvfrom(fd, buf, n, flags, addr.__sockaddr__,
-                                   alen);
+    return gpy_patch_sock_recvfrom(fd, buf, n, flags, addr.__sockaddr__, alen);
 }
 
 GPY_EXPORT ssize_t
@@ -331,8 +330,8 @@ send(int fd, const void *buf, size_t n, int flags)
 }
 
 GPY_EXPORT ssize_t
-sendto(int fd, const void *buf, size_t n, int flags,
-       __CONST_SOCKADDR_ARG addr, socklen_t alen)
+sendto(int fd, const void *buf, size_t n, int flags, __CONST_SOCKADDR_ARG addr,
+       socklen_t alen)
 {
     if (!gpy_patch_may_park()) {
         return GPY_REAL(sendto)(fd, buf, n, flags, addr.__sockaddr__, alen);

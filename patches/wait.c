@@ -11,8 +11,8 @@
 
 /* How one blocking wait call waits between WNOHANG polls. */
 typedef struct childwait {
-    int watched;        /* runtime child watches used so far */
-    int64_t backoff;    /* next polling sleep, ns */
+    int watched;     /* runtime child watches used so far */
+    int64_t backoff; /* next polling sleep, ns */
 } childwait;
 
 /* child_park parks until a child matching pid may have changed state.

@@ -10,16 +10,16 @@
 
 /* A blocked send, recv or select: one per blocked caller, on its stack. */
 typedef struct sel {
-    gpy_waiter w;           /* w.done is the claim: the first case to fire */
-    int os;                 /* the caller is an OS thread, not a goroutine */
-    int signaled;           /* OS thread: woken */
-    pthread_mutex_t mu;     /* OS thread: guards signaled */
+    gpy_waiter w;       /* w.done is the claim: the first case to fire */
+    int os;             /* the caller is an OS thread, not a goroutine */
+    int signaled;       /* OS thread: woken */
+    pthread_mutex_t mu; /* OS thread: guards signaled */
     pthread_cond_t cv;
-    int fired;              /* index of the case that fired */
-    int closed;             /* the fired case is a send on a closed channel */
-    struct sudog *sds;      /* its cases' queue entries */
+    int fired;         /* index of the case that fired */
+    int closed;        /* the fired case is a send on a closed channel */
+    struct sudog *sds; /* its cases' queue entries */
     int n;
-    struct sel *bprev, *bnext;  /* the list of blocked sels (for fork) */
+    struct sel *bprev, *bnext; /* the list of blocked sels (for fork) */
 } sel;
 
 /* One case of a blocked sel, queued on its channel. */
@@ -28,7 +28,7 @@ typedef struct sudog {
     sel *s;
     gpy_case *c;
     int idx;
-    int linked;             /* still in its channel's queue */
+    int linked; /* still in its channel's queue */
 } sudog;
 
 typedef struct waitq {
@@ -37,10 +37,10 @@ typedef struct waitq {
 
 struct gpy_chan {
     long refcnt;
-    size_t cap;             /* buffer capacity in elements */
+    size_t cap; /* buffer capacity in elements */
     size_t elemsize;
-    size_t len;             /* buffered elements */
-    size_t head;            /* index of the oldest buffered element */
+    size_t len;  /* buffered elements */
+    size_t head; /* index of the oldest buffered element */
     int closed;
     waitq recvq, sendq;
     char *buf;

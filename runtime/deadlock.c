@@ -53,7 +53,8 @@ other_threads_exist(void)
         }
     }
     return threads - gpy__offload_threads() -
-               __atomic_load_n(&nown, __ATOMIC_RELAXED) > 1;
+               __atomic_load_n(&nown, __ATOMIC_RELAXED) >
+           1;
 }
 
 int

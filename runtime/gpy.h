@@ -1,6 +1,7 @@
 /* gpy.h: the public interface of the gpython runtime — goroutines on one OS
  * thread scheduled on libev, channels and select, timers, fd waits and the
- * offload pool. Plain C, no Python: launcher/, patches/ and binding/ use it. */
+ * offload pool. Plain C, no Python: launcher/, patches/ and binding/ use it.
+ */
 #ifndef GPY_H
 #define GPY_H
 
@@ -191,10 +192,10 @@ gpy_g *gpy_g_main(void);
  * -EINTR. gpy_waiter_wake may be called from any OS thread; it returns 1
  * if it woke the waiter, 0 if the waiter was already woken. */
 typedef struct gpy_waiter {
-    gpy_g *g;           /* the parked goroutine */
-    int done;           /* 0 armed, 1 being woken, 2 woken */
-    int result;         /* what gpy_park_wait returns */
-    int intr;           /* gpy_g_interrupt may wake it (default 1) */
+    gpy_g *g;   /* the parked goroutine */
+    int done;   /* 0 armed, 1 being woken, 2 woken */
+    int result; /* what gpy_park_wait returns */
+    int intr;   /* gpy_g_interrupt may wake it (default 1) */
 } gpy_waiter;
 void gpy_waiter_init(gpy_waiter *w);
 int gpy_park_wait(gpy_waiter *w, int64_t deadline_ns);
@@ -250,10 +251,10 @@ void *gpy_chan_buffered(const gpy_chan *ch, size_t i);
 /* select */
 enum { GPY_CASE_SEND = 1, GPY_CASE_RECV = 2 };
 typedef struct gpy_case {
-    gpy_chan *ch;       /* NULL: a nil channel, never ready */
-    int op;             /* GPY_CASE_SEND or GPY_CASE_RECV */
-    void *data;         /* element to send / buffer to receive into */
-    int ok;             /* recv: 1 got a value, 0 closed (set on return) */
+    gpy_chan *ch; /* NULL: a nil channel, never ready */
+    int op;       /* GPY_CASE_SEND or GPY_CASE_RECV */
+    void *data;   /* element to send / buffer to receive into */
+    int ok;       /* recv: 1 got a value, 0 closed (set on return) */
 } gpy_case;
 
 /* gpy_select waits until one of the n cases can proceed and performs it,

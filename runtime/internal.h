@@ -22,12 +22,12 @@
 #endif
 
 /* gpy__assert checks an internal invariant; it stays on in release builds. */
-#define gpy__assert(cond)                                                    \
-    do {                                                                     \
-        if (__builtin_expect(!(cond), 0)) {                                  \
-            gpy__fatal("%s:%d: assertion failed: %s", __FILE__, __LINE__,    \
-                       #cond);                                               \
-        }                                                                    \
+#define gpy__assert(cond)                                                     \
+    do {                                                                      \
+        if (__builtin_expect(!(cond), 0)) {                                   \
+            gpy__fatal("%s:%d: assertion failed: %s", __FILE__, __LINE__,     \
+                       #cond);                                                \
+        }                                                                     \
     } while (0)
 
 void gpy__fatal(const char *fmt, ...)
@@ -36,12 +36,12 @@ void gpy__fatal(const char *fmt, ...)
 /* ---- stacks (stack.c) ---- */
 
 typedef struct gpy_stack {
-    char *base;         /* lowest usable address */
-    size_t size;        /* usable bytes; the stack grows down from base+size */
-    char *map;          /* start of the mapping (guard page included) */
-    size_t maplen;      /* length of the mapping */
-    struct gpy_stack *next_free;  /* free-list link while pooled */
-    int dirty;          /* used since its deep pages were last released */
+    char *base;    /* lowest usable address */
+    size_t size;   /* usable bytes; the stack grows down from base+size */
+    char *map;     /* start of the mapping (guard page included) */
+    size_t maplen; /* length of the mapping */
+    struct gpy_stack *next_free; /* free-list link while pooled */
+    int dirty; /* used since its deep pages were last released */
 } gpy_stack;
 
 /* gpy__stack_get returns a stack from the pool or a new mapping, NULL with
@@ -61,26 +61,26 @@ void gpy__ctx_start(void);
 enum { GPY_G_NEW, GPY_G_RUNNING, GPY_G_RUNNABLE, GPY_G_PARKED, GPY_G_DEAD };
 
 struct gpy_g {
-    void *sp;                   /* saved stack pointer while switched out */
-    gpy_stack *stack;           /* NULL for the main goroutine */
+    void *sp;         /* saved stack pointer while switched out */
+    gpy_stack *stack; /* NULL for the main goroutine */
     void (*fn)(void *arg);
     void *arg;
-    void *user;                 /* the binding's per-goroutine data */
-    void *patch;                /* patches/' data, free()d at exit */
+    void *user;  /* the binding's per-goroutine data */
+    void *patch; /* patches/' data, free()d at exit */
     uint64_t id;
     int state;
-    gpy_g *next;                /* run queue link */
-    gpy_g *rnext;               /* remote queue link */
-    int rqueued;                /* in the remote queue (runtime lock) */
-    int rpending;               /* wakeups queued from other threads (lock) */
-    int rtaken;                 /* wakeups taken by the current drain */
-    int inflight;               /* wakeups from other threads not yet consumed */
+    gpy_g *next;  /* run queue link */
+    gpy_g *rnext; /* remote queue link */
+    int rqueued;  /* in the remote queue (runtime lock) */
+    int rpending; /* wakeups queued from other threads (lock) */
+    int rtaken;   /* wakeups taken by the current drain */
+    int inflight; /* wakeups from other threads not yet consumed */
     gpy_g *all_prev, *all_next; /* list of every live goroutine */
     gpy_waiter *wait;           /* interruptible wait it is parked in */
     int interrupted;            /* an interrupt arrived while not waiting */
 #ifdef GPY_ASAN
-    void *asan_fake;            /* ASan fake stack saved across a switch */
-    const void *asan_bottom;    /* stack extent announced to ASan */
+    void *asan_fake;         /* ASan fake stack saved across a switch */
+    const void *asan_bottom; /* stack extent announced to ASan */
     size_t asan_size;
 #endif
 };

@@ -16,7 +16,7 @@ typedef struct job {
     void (*fn)(void *arg);
     void *arg;
     gpy_waiter w;
-    int finished;           /* set by the worker before it wakes the caller */
+    int finished; /* set by the worker before it wakes the caller */
     struct job *next;
 } job;
 
@@ -26,9 +26,16 @@ static struct {
     job *head, *tail;
     int nthreads;
     int nidle;
-    int nqueued;            /* jobs in the list, not yet taken by a worker */
-    int pending;            /* jobs submitted and not yet collected */
-} O = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, 0, 0};
+    int nqueued; /* jobs in the list, not yet taken by a worker */
+    int pending; /* jobs submitted and not yet collected */
+} O = {PTHREAD_MUTEX_INITIALIZER,
+       PTHREAD_COND_INITIALIZER,
+       NULL,
+       NULL,
+       0,
+       0,
+       0,
+       0};
 
 int
 gpy__offload_threads(void)

@@ -29,31 +29,31 @@
 static struct {
     struct ev_loop *loop;
     int inited;
-    int shutdown;               /* finalizing: only `owner` runs from now on */
+    int shutdown; /* finalizing: only `owner` runs from now on */
     gpy_g *owner;
     gpy_g main_g;
-    gpy_g *mainp;               /* the main goroutine: main_g, or after a fork
-                                   from another goroutine, that goroutine */
+    gpy_g *mainp; /* the main goroutine: main_g, or after a fork
+                     from another goroutine, that goroutine */
     gpy_g *cur;
-    gpy_g *prev;                /* the goroutine that switched to cur */
+    gpy_g *prev; /* the goroutine that switched to cur */
     gpy_g *runq_head, *runq_tail;
-    gpy_g *zombie;              /* exited goroutine whose stack is freed by the next one */
-    gpy_g *all;                 /* every live goroutine but main */
+    gpy_g *zombie; /* exited goroutine whose stack is freed by the next one */
+    gpy_g *all;    /* every live goroutine but main */
     size_t count;
     uint64_t next_id;
     unsigned tick;
-    unsigned long nswitch;      /* context switches so far (read by sysmon) */
-    long nwatchers;             /* started timers and io watchers: a sleeper
-                                   or fd waiter can still wake up */
+    unsigned long nswitch; /* context switches so far (read by sysmon) */
+    long nwatchers;        /* started timers and io watchers: a sleeper
+                              or fd waiter can still wake up */
     gpy_hooks hooks;
 
-    pthread_mutex_t mu;         /* guards what follows and waiter completion */
-    gpy_g *remote_head, *remote_tail;  /* readied from other OS threads */
-    ev_async async;             /* wakes the loop for remote readies */
+    pthread_mutex_t mu; /* guards what follows and waiter completion */
+    gpy_g *remote_head, *remote_tail; /* readied from other OS threads */
+    ev_async async;                   /* wakes the loop for remote readies */
     volatile sig_atomic_t signal_arrived;
 
     uint64_t rng;
-    pthread_t thread;           /* the scheduler thread */
+    pthread_t thread; /* the scheduler thread */
 } S;
 
 static __thread int on_sched;
@@ -245,9 +245,9 @@ void
 gpy_sched_set_hooks(const gpy_hooks *h)
 {
     /* Each layer fills in its own hooks; the others stay as they are. */
-#define TAKE(f)                                                              \
-    if (h->f) {                                                              \
-        S.hooks.f = h->f;                                                    \
+#define TAKE(f)                                                               \
+    if (h->f) {                                                               \
+        S.hooks.f = h->f;                                                     \
     }
     TAKE(switch_in)
     TAKE(deadlock)
@@ -446,7 +446,8 @@ drain_remote(void)
         gpy_g *next = g->rnext;
         if (g->state == GPY_G_NEW) {
             if (setup(g) < 0) {
-                fprintf(stderr, "gpython: cannot start goroutine %llu: "
+                fprintf(stderr,
+                        "gpython: cannot start goroutine %llu: "
                         "out of memory for its stack\n",
                         (unsigned long long)g->id);
                 free(g);
@@ -577,7 +578,6 @@ gpy_sched_running_user(void)
     gpy_g *g = __atomic_load_n(&S.cur, __ATOMIC_ACQUIRE);
     return g ? __atomic_load_n(&g->user, __ATOMIC_RELAXED) : NULL;
 }
-
 
 void
 gpy_sched_signal_arrived(void)
@@ -723,26 +723,27 @@ setup(gpy_g *g)
         return -errno;
     }
     /* Lay out a frame gpy__ctx_switch can "return" into gpy__ctx_start. */
-    uintptr_t top = (uintptr_t)(g->stack->base + g->stack->size) & ~(uintptr_t)15;
+    uintptr_t top =
+        (uintptr_t)(g->stack->base + g->stack->size) & ~(uintptr_t)15;
 #if defined(__x86_64__)
     uint64_t *sp = (uint64_t *)top;
-    *--sp = 0;                              /* fake return address slot */
+    *--sp = 0; /* fake return address slot */
     *--sp = (uint64_t)(uintptr_t)gpy__ctx_start;
-    *--sp = 0;                              /* rbp */
-    *--sp = 0;                              /* rbx */
+    *--sp = 0;                                 /* rbp */
+    *--sp = 0;                                 /* rbx */
     *--sp = (uint64_t)(uintptr_t)g_trampoline; /* r12: entry */
-    *--sp = (uint64_t)(uintptr_t)g;         /* r13: arg */
-    *--sp = 0;                              /* r14 */
-    *--sp = 0;                              /* r15 */
-    *--sp = 0x037F00001F80ull;              /* mxcsr (low), x87 cw (high) */
+    *--sp = (uint64_t)(uintptr_t)g;            /* r13: arg */
+    *--sp = 0;                                 /* r14 */
+    *--sp = 0;                                 /* r15 */
+    *--sp = 0x037F00001F80ull;                 /* mxcsr (low), x87 cw (high) */
     g->sp = sp;
 #elif defined(__aarch64__)
     uint64_t *sp = (uint64_t *)(top - 176);
     memset(sp, 0, 176);
-    sp[0] = (uint64_t)(uintptr_t)g_trampoline;  /* x19 */
-    sp[1] = (uint64_t)(uintptr_t)g;             /* x20 */
+    sp[0] = (uint64_t)(uintptr_t)g_trampoline;    /* x19 */
+    sp[1] = (uint64_t)(uintptr_t)g;               /* x20 */
     sp[11] = (uint64_t)(uintptr_t)gpy__ctx_start; /* x30 */
-    sp[20] = 0;                                 /* fpcr */
+    sp[20] = 0;                                   /* fpcr */
     g->sp = sp;
 #else
 #error "unsupported architecture"
@@ -792,8 +793,8 @@ int
 gpy__claim(int *done)
 {
     int expected = 0;
-    return __atomic_compare_exchange_n(done, &expected, 1, 0,
-                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    return __atomic_compare_exchange_n(done, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
 }
 
 void
@@ -837,7 +838,7 @@ gpy_sched_after_fork(void)
      * a fresh loop forgets them. */
     if (S.loop) {
         ev_loop_destroy(S.loop);
-        S.loop = NULL;      /* made again on first use */
+        S.loop = NULL; /* made again on first use */
     }
     pthread_mutex_init(&S.mu, NULL);
     on_sched = 1;

@@ -23,12 +23,12 @@
 #define KEEP_DEPTH (64u << 10)
 
 static struct {
-    size_t size;            /* usable bytes per stack */
+    size_t size; /* usable bytes per stack */
     size_t page;
-    long guard_budget;      /* guarded stacks we may still create */
-    gpy_stack *free;        /* pooled stacks, LIFO */
+    long guard_budget; /* guarded stacks we may still create */
+    gpy_stack *free;   /* pooled stacks, LIFO */
     int nfree;
-    int changed;            /* stacks were pooled since the last trim */
+    int changed; /* stacks were pooled since the last trim */
 } P;
 
 static void
@@ -165,9 +165,9 @@ gpy__stack_get(void)
     }
     int guarded = P.guard_budget > 0;
     s->maplen = P.size + (guarded ? P.page : 0);
-    s->map = mmap(NULL, s->maplen, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                  -1, 0);
+    s->map =
+        mmap(NULL, s->maplen, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (s->map == MAP_FAILED) {
         int e = errno;
         free(s);

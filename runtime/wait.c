@@ -13,7 +13,7 @@
 typedef struct fdwait {
     gpy_waiter w;
     int fd;
-    struct fdwait *prev, *next;  /* waiters on the same fd */
+    struct fdwait *prev, *next; /* waiters on the same fd */
 } fdwait;
 
 /* fd -> list of its waiters (gpy_fd_closing wakes them); scheduler
@@ -167,8 +167,10 @@ int
 gpy_fd_wait(int fd, int events, int64_t deadline_ns)
 {
     if (!gpy_sched_active()) {
-        struct pollfd p = {fd, (short)((events & GPY_READ ? POLLIN : 0) |
-                                       (events & GPY_WRITE ? POLLOUT : 0)), 0};
+        struct pollfd p = {fd,
+                           (short)((events & GPY_READ ? POLLIN : 0) |
+                                   (events & GPY_WRITE ? POLLOUT : 0)),
+                           0};
         int timeout = -1;
         if (deadline_ns >= 0) {
             int64_t left = deadline_ns - gpy_now_ns();
@@ -261,7 +263,8 @@ gpy_child_wait(int pid, int64_t deadline_ns)
         memset(&si, 0, sizeof(si));
         idtype_t type = pid > 0 ? P_PID : P_ALL;
         if (gpy__sys_waitid(type, (id_t)(pid > 0 ? pid : 0), &si,
-                   WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) < 0) {
+                            WEXITED | WSTOPPED | WCONTINUED | WNOHANG |
+                                WNOWAIT) < 0) {
             return 0;
         }
         if (si.si_pid != 0) {
@@ -284,4 +287,3 @@ gpy_child_wait(int pid, int64_t deadline_ns)
         }
     }
 }
-

@@ -10,23 +10,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, \
-                    #cond);                                                  \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__,  \
+                    #cond);                                                   \
+            exit(1);                                                          \
+        }                                                                     \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                       \
-    do {                                                                     \
-        long long va_ = (long long)(a), vb_ = (long long)(b);                \
-        if (va_ != vb_) {                                                    \
-            fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n",        \
-                    __FILE__, __LINE__, #a, #b, va_, vb_);                   \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK_EQ(a, b)                                                        \
+    do {                                                                      \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                 \
+        if (va_ != vb_) {                                                     \
+            fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n",         \
+                    __FILE__, __LINE__, #a, #b, va_, vb_);                    \
+            exit(1);                                                          \
+        }                                                                     \
     } while (0)
 
 typedef struct {

@@ -22,9 +22,9 @@ static void
 sender(void *arg)
 {
     long v = (long)arg;
-    order[norder++] = 1;            /* about to send */
+    order[norder++] = 1; /* about to send */
     CHECK_EQ(gpy_chan_send(gch, &v), 0);
-    order[norder++] = 3;            /* send completed */
+    order[norder++] = 3; /* send completed */
 }
 
 static void
@@ -33,7 +33,7 @@ test_unbuffered_handoff(void)
     gpy_sched_init();
     gch = gpy_chan_new(0, sizeof(long));
     gpy_go(sender, (void *)42L, NULL);
-    gpy_yield();                    /* the sender blocks: nobody receives */
+    gpy_yield(); /* the sender blocks: nobody receives */
     CHECK_EQ(norder, 1);
     CHECK_EQ(gpy_chan_len(gch), 0);
     long v = 0;
@@ -55,7 +55,7 @@ test_buffered(void)
     gpy_chan *ch = gpy_chan_new(3, sizeof(int));
     CHECK_EQ(gpy_chan_cap(ch), 3);
     for (int i = 0; i < 3; i++) {
-        CHECK_EQ(gpy_chan_send(ch, &i), 0);   /* never blocks */
+        CHECK_EQ(gpy_chan_send(ch, &i), 0); /* never blocks */
     }
     CHECK_EQ(gpy_chan_len(ch), 3);
     gpy_case c = {ch, GPY_CASE_SEND, &(int){9}, 0};
@@ -99,7 +99,7 @@ test_close_wakes_receivers(void)
     CHECK_EQ(closed_count, 5);
     CHECK_EQ(ok_count, 0);
     for (int i = 0; i < 5; i++) {
-        CHECK_EQ(got[i], 0);        /* zero value */
+        CHECK_EQ(got[i], 0); /* zero value */
     }
     CHECK_EQ(gpy_chan_close(gch), -EPIPE);
     CHECK_EQ(gpy_chan_close(NULL), -EINVAL);
@@ -154,7 +154,8 @@ test_nil_never_ready(void)
 {
     gpy_sched_init();
     int v = 0;
-    gpy_case cs[2] = {{NULL, GPY_CASE_RECV, &v, 0}, {NULL, GPY_CASE_SEND, &v, 0}};
+    gpy_case cs[2] = {{NULL, GPY_CASE_RECV, &v, 0},
+                      {NULL, GPY_CASE_SEND, &v, 0}};
     CHECK_EQ(gpy_select(cs, 2, GPY_SELECT_NONBLOCK, NULL), -EAGAIN);
 }
 
@@ -205,7 +206,8 @@ test_select_fairness(void)
     for (int i = 0; i < N; i++) {
         /* expected 10000 each; 5 sigma is ~430 */
         if (hits[i] < 9000 || hits[i] > 11000) {
-            fprintf(stderr, "case %d chosen %d times of %d\n", i, hits[i], ROUNDS);
+            fprintf(stderr, "case %d chosen %d times of %d\n", i, hits[i],
+                    ROUNDS);
             CHECK(0);
         }
         gpy_chan_decref(ch[i]);
@@ -231,7 +233,8 @@ test_select_blocks(void)
     sb = gpy_chan_new(0, sizeof(int));
     gpy_go(feed_b, NULL, NULL);
     int va = 0, vb = 0;
-    gpy_case cs[2] = {{sa, GPY_CASE_RECV, &va, 0}, {sb, GPY_CASE_RECV, &vb, 0}};
+    gpy_case cs[2] = {{sa, GPY_CASE_RECV, &va, 0},
+                      {sb, GPY_CASE_RECV, &vb, 0}};
     int64_t t0 = gpy_now_ns();
     int k = gpy_select(cs, 2, 0, NULL);
     int64_t dt = gpy_now_ns() - t0;
@@ -261,7 +264,8 @@ test_select_send_closed(void)
     sa = gpy_chan_new(0, sizeof(int));
     gpy_go(select_send_closed_child, NULL, NULL);
     int x = 3, closed = -1;
-    gpy_case cs[2] = {{NULL, GPY_CASE_RECV, &x, 0}, {sa, GPY_CASE_SEND, &x, 0}};
+    gpy_case cs[2] = {{NULL, GPY_CASE_RECV, &x, 0},
+                      {sa, GPY_CASE_SEND, &x, 0}};
     CHECK_EQ(gpy_select(cs, 2, 0, &closed), -EPIPE);
     CHECK_EQ(closed, 1);
     wait_all();
@@ -283,7 +287,8 @@ static void
 test_pingpong(void)
 {
     gpy_sched_init();
-    gpy_chan *c[2] = {gpy_chan_new(0, sizeof(long)), gpy_chan_new(0, sizeof(long))};
+    gpy_chan *c[2] = {gpy_chan_new(0, sizeof(long)),
+                      gpy_chan_new(0, sizeof(long))};
     gpy_go(ponger, c, NULL);
     for (long i = 0; i < 100000; i++) {
         long v = i;
@@ -325,9 +330,9 @@ os_thread(void *arg)
     (void)arg;
     long v = 0;
     pthread_mutex_lock(&gil);
-    gpy_chan_recv(tch, &v);     /* blocks this OS thread */
+    gpy_chan_recv(tch, &v); /* blocks this OS thread */
     v += 1;
-    gpy_chan_send(tch, &v);     /* wakes the goroutine */
+    gpy_chan_send(tch, &v); /* wakes the goroutine */
     pthread_mutex_unlock(&gil);
     return NULL;
 }

@@ -232,7 +232,7 @@ thread_poster(void *arg)
 {
     (void)arg;
     struct timespec ts = {0, 20 * 1000000};
-    nanosleep(&ts, NULL);   /* an OS thread: the real one */
+    nanosleep(&ts, NULL); /* an OS thread: the real one */
     sem_post(&sem);
     return NULL;
 }

@@ -131,7 +131,7 @@ spinner(void *arg)
 {
     (void)arg;
     while (!spin_stop) {
-        gpy_yield();        /* always ready */
+        gpy_yield(); /* always ready */
     }
 }
 
@@ -224,7 +224,7 @@ test_offload(void)
     gpy_go(ticker, NULL, NULL);
     CHECK_EQ(gpy_offload(slow_call, &offloaded), 0);
     CHECK_EQ(offloaded, 1);
-    CHECK(ticks >= 5);   /* the ticker ran while we were offloaded */
+    CHECK(ticks >= 5); /* the ticker ran while we were offloaded */
     wait_all();
 }
 

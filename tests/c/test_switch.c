@@ -132,12 +132,9 @@ int
 main(int argc, char **argv)
 {
     static const test_case cases[] = {
-        {"round_robin", test_round_robin},
-        {"many", test_many},
-        {"deep_stack", test_deep_stack},
-        {"fp_and_ids", test_fp_and_ids},
-        {"reuse_stacks", test_reuse_stacks},
-        {NULL, NULL},
+        {"round_robin", test_round_robin},   {"many", test_many},
+        {"deep_stack", test_deep_stack},     {"fp_and_ids", test_fp_and_ids},
+        {"reuse_stacks", test_reuse_stacks}, {NULL, NULL},
     };
     return run_cases(cases, argc, argv);
 }
