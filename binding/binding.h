@@ -10,6 +10,8 @@
 #include "cpython.h"
 #include "gpy.h"
 
+#include <errno.h>
+
 /* ---- the module (module.c) ---- */
 
 /* Element types, as pygolang's chan(dtype=...): what a channel accepts and
@@ -52,9 +54,21 @@ typedef struct {
 /* gpy_py_chan_init makes the chan type and the nil channels in st. */
 int gpy_py_chan_init(PyObject *module, gpy_py_state *st);
 
+/* The chan type's methods, send, recv and recv_ first (OP_* order). */
+extern PyMethodDef gpy_py_chan_methods[];
+
 /* gpy_py_chan_op returns the channel of o if o is ch.send, ch.recv or
- * ch.recv_ (op), else NULL (borrowed). */
-ChanObject *gpy_py_chan_op(PyObject *o, int op);
+ * ch.recv_ (op), else NULL (borrowed). CPython binds the chan type's
+ * functions only to channels. */
+static inline ChanObject *
+gpy_py_chan_op(PyObject *o, int op)
+{
+    if (!PyCFunction_Check(o) ||
+        PyCFunction_GET_FUNCTION(o) != gpy_py_chan_methods[op].ml_meth) {
+        return NULL;
+    }
+    return (ChanObject *)PyCFunction_GET_SELF(o);
+}
 
 /* gpy_py_dtype_zero returns a new reference to dtype's zero value;
  * gpy_py_dtype_convert the value a channel of dtype carries for v (a new
@@ -66,7 +80,32 @@ PyObject *gpy_py_dtype_convert(int dtype, PyObject *v);
  * while blocked. Returns the case index, -1 with an exception set, -2 for
  * the nonblocking "nothing ready", or -3 for a send on a closed channel
  * (*closed is its index; the caller raises the Go panic). */
-int gpy_py_do_select(gpy_case *cases, int n, int nonblock, int *closed);
+static inline int
+gpy_py_do_select(gpy_case *cases, int n, int nonblock, int *closed)
+{
+    for (;;) {
+        int flags = GPY_SELECT_INTR | (nonblock ? GPY_SELECT_NONBLOCK : 0);
+        int r = gpy_select(cases, n, flags, closed);
+        if (r >= 0) {
+            return r;
+        }
+        if (r == -EAGAIN) {
+            return -2;
+        }
+        if (r == -EPIPE) {
+            return -3;
+        }
+        if (r == -EINTR) {
+            if (PyErr_CheckSignals() < 0) {
+                return -1;
+            }
+            continue;
+        }
+        errno = -r;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+}
 
 /* select(*cases) and the `default` case's type. */
 PyObject *gpy_py_select(PyObject *module, PyObject *const *args,

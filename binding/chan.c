@@ -237,33 +237,6 @@ chan_clear(ChanObject *self)
     return 0;
 }
 
-int
-gpy_py_do_select(gpy_case *cases, int n, int nonblock, int *closed)
-{
-    for (;;) {
-        int flags = GPY_SELECT_INTR | (nonblock ? GPY_SELECT_NONBLOCK : 0);
-        int r = gpy_select(cases, n, flags, closed);
-        if (r >= 0) {
-            return r;
-        }
-        if (r == -EAGAIN) {
-            return -2;
-        }
-        if (r == -EPIPE) {
-            return -3;
-        }
-        if (r == -EINTR) {
-            if (PyErr_CheckSignals() < 0) {
-                return -1;
-            }
-            continue;
-        }
-        errno = -r;
-        PyErr_SetFromErrno(PyExc_OSError);
-        return -1;
-    }
-}
-
 static PyObject *
 chan_send(ChanObject *self, PyObject *v)
 {
@@ -439,7 +412,7 @@ chan_get_dtype(ChanObject *self, void *closure)
     return PyUnicode_FromString(dtype_names[self->dtype]);
 }
 
-static PyMethodDef chan_methods[] = {
+PyMethodDef gpy_py_chan_methods[] = {
     /* send, recv, recv_ first, in OP_* order: chan_getattro binds them */
     {"send", (PyCFunction)chan_send, METH_O,
      "send(v): send v; blocks until a receiver takes it or it is buffered."},
@@ -471,16 +444,16 @@ static PyObject *op_names[OP_COUNT];
 static PyObject *
 chan_getattro(ChanObject *self, PyObject *name)
 {
-    for (int op = 0; op < OP_COUNT; op++) {
-        if (name != op_names[op]) {
-            continue;
-        }
-        if (self->nocache) {
-            break;
-        }
+    /* recv first: select's most common case. */
+    int op = name == op_names[OP_RECV]    ? OP_RECV
+             : name == op_names[OP_SEND]  ? OP_SEND
+             : name == op_names[OP_RECV_] ? OP_RECV_
+                                          : -1;
+    if (op >= 0 && !self->nocache) {
         PyObject *m = self->bound[op];
         if (!m) {
-            m = PyCFunction_NewEx(&chan_methods[op], (PyObject *)self, NULL);
+            m = PyCFunction_NewEx(&gpy_py_chan_methods[op], (PyObject *)self,
+                                  NULL);
             if (!m) {
                 return NULL;
             }
@@ -511,7 +484,7 @@ static PyType_Slot chan_slots[] = {
     {Py_tp_getattro, chan_getattro},
     {Py_tp_traverse, chan_traverse},
     {Py_tp_clear, chan_clear},
-    {Py_tp_methods, chan_methods},
+    {Py_tp_methods, gpy_py_chan_methods},
     {Py_tp_getset, chan_getset},
     {Py_tp_members, chan_members},
     {Py_tp_repr, chan_repr},
@@ -531,23 +504,12 @@ static PyType_Spec chan_spec = {
     chan_slots,
 };
 
-ChanObject *
-gpy_py_chan_op(PyObject *o, int op)
-{
-    /* CPython binds chan_methods' functions only to channels. */
-    if (!PyCFunction_Check(o) ||
-        PyCFunction_GET_FUNCTION(o) != chan_methods[op].ml_meth) {
-        return NULL;
-    }
-    return (ChanObject *)PyCFunction_GET_SELF(o);
-}
-
 int
 gpy_py_chan_init(PyObject *module, gpy_py_state *st)
 {
     for (int op = 0; op < OP_COUNT; op++) {
         if (!op_names[op] && !(op_names[op] = PyUnicode_InternFromString(
-                                   chan_methods[op].ml_name))) {
+                                   gpy_py_chan_methods[op].ml_name))) {
             return -1;
         }
     }
