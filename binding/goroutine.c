@@ -120,8 +120,9 @@ g_main(void *arg)
 
 /* A pool of cleared thread states: creating and deleting one takes the
  * runtime's head lock and mallocs ~1 KiB each time, and its frame data
- * stack comes back with it. Touched only on the scheduler thread; emptied
- * (the interpreter frees them) at shutdown and after fork. */
+ * stack comes back with it. Pooled states are out of the interpreter's
+ * thread list (a fork child keeps them usable); touched only on the
+ * scheduler thread; freed at shutdown. */
 #define TS_POOL_MAX 4096
 static PyThreadState *ts_pool[TS_POOL_MAX];
 static int ts_pool_n;
