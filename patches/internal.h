@@ -116,11 +116,14 @@ int gpy_patch_may_park(void);
 
 /* gpy_patch_in_signal_handler tells whether the calling thread is running a
  * signal handler through signal.c's wrapper (or a held-back Python handler
- * from the scheduler): no interposed call made there may park. */
+ * from the scheduler): no interposed call made there may park.
+ * gpy_patch_handler_depth(+1/-1) brackets such a handler (park.c, so that
+ * the files asking do not depend on signal.c). Async-signal-safe. */
 int gpy_patch_in_signal_handler(void);
+void gpy_patch_handler_depth(int delta);
 
 /* gpy_patch_releases_gil tells whether the calling thread does not hold the
- * GIL (pycheck.c; the only question asked of CPython). */
+ * GIL (the runtime's gil_released hook, which the binding answers). */
 int gpy_patch_releases_gil(void);
 
 /* gpy_patch_real_sigmask is the thread's own pthread_sigmask, whatever

@@ -12,6 +12,23 @@
  * sleeping this long and retrying the operation. */
 #define FALLBACK_SLEEP_NS 1000000LL
 
+/* Handlers running on this thread (they may nest). A handler that
+ * siglongjmp()s out leaves it raised: that thread's calls then block as
+ * plain libc calls would, which is safe. */
+static __thread volatile int in_handler;
+
+void
+gpy_patch_handler_depth(int delta)
+{
+    in_handler += delta;
+}
+
+int
+gpy_patch_in_signal_handler(void)
+{
+    return in_handler != 0;
+}
+
 int
 gpy_patch_may_park(void)
 {

@@ -57,17 +57,6 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void deliver_deferred(void);
 
-/* Handlers running on this thread (they may nest). A handler that
- * siglongjmp()s out leaves it raised: that thread's calls then block as
- * plain libc calls would, which is safe. */
-static __thread volatile int in_handler;
-
-int
-gpy_patch_in_signal_handler(void)
-{
-    return in_handler != 0;
-}
-
 static void
 forked_child(void)
 {
@@ -89,7 +78,7 @@ resolve(void)
     }
     table_pid = getpid();
     pthread_atfork(NULL, NULL, forked_child);
-    gpy_hooks h = {.signal = deliver_deferred};
+    gpy_hooks h = {.signal_arrived = deliver_deferred};
     gpy_sched_set_hooks(&h);
 }
 
@@ -135,13 +124,13 @@ must_defer(void)
 static void
 call_handler(const handler *h, int sig, siginfo_t *si, void *uc)
 {
-    in_handler++;
+    gpy_patch_handler_depth(1);
     if (h->flags & SA_SIGINFO) {
         ((void (*)(int, siginfo_t *, void *))h->fn)(sig, si, uc);
     } else {
         ((void (*)(int))h->fn)(sig);
     }
-    in_handler--;
+    gpy_patch_handler_depth(-1);
 }
 
 static void

@@ -66,7 +66,7 @@ void gpy_sched_after_fork(void);
  * From patches/:
  * - switched(to): as goroutine `to` is about to run, and with NULL before
  *   the scheduler blocks waiting for events (per-goroutine signal masks).
- * - signal(): whenever the scheduler takes note of
+ * - signal_arrived(): whenever the scheduler takes note of
  *   gpy_sched_signal_arrived, GIL released, not in signal context, just
  *   before it interrupts the main goroutine (Python-level handlers held
  *   back while another goroutine ran are delivered there). */
@@ -78,7 +78,7 @@ typedef struct gpy_hooks {
     void (*stack_overflow)(gpy_g *g);
     int (*gil_released)(void);
     void (*switched)(gpy_g *to);
-    void (*signal)(void);
+    void (*signal_arrived)(void);
 } gpy_hooks;
 void gpy_sched_set_hooks(const gpy_hooks *hooks);
 

@@ -7,6 +7,7 @@
 
 #include <ev.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -150,6 +151,8 @@ ssize_t gpy__sys_write(int fd, const void *buf, size_t n);
 int gpy__sys_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 int gpy__sys_sleep(const struct timespec *req, struct timespec *rem);
 int gpy__sys_waitid(idtype_t type, id_t id, siginfo_t *si, int options);
+int gpy__sys_sigaction(int sig, const struct sigaction *act,
+                       struct sigaction *old);
 
 /* ---- offload pool (offload.c) ---- */
 

@@ -256,7 +256,7 @@ gpy_sched_set_hooks(const gpy_hooks *h)
     TAKE(stack_overflow)
     TAKE(gil_released)
     TAKE(switched)
-    TAKE(signal)
+    TAKE(signal_arrived)
 #undef TAKE
 }
 
@@ -523,8 +523,8 @@ handle_signal_arrival(void)
         return;
     }
     S.signal_arrived = 0;
-    if (S.hooks.signal) {
-        S.hooks.signal();
+    if (S.hooks.signal_arrived) {
+        S.hooks.signal_arrived();
     }
     /* Python runs signal handlers in the main goroutine: interrupt its
      * wait and let it run first so the handler (KeyboardInterrupt) runs

@@ -122,7 +122,7 @@ on_fault(int sig, siginfo_t *si, void *uc)
     /* Not ours: the previous disposition takes the fault again when the
      * faulting instruction restarts, or, for a signal sent by kill() or
      * raise(), when we send it again. */
-    sigaction(sig, sig == SIGSEGV ? &prev_segv : &prev_bus, NULL);
+    gpy__sys_sigaction(sig, sig == SIGSEGV ? &prev_segv : &prev_bus, NULL);
     if (si->si_code <= 0) {
         raise(sig);
     }
@@ -143,8 +143,8 @@ gpy_stack_guard_install(void)
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &prev_segv);
-    sigaction(SIGBUS, &sa, &prev_bus);
+    gpy__sys_sigaction(SIGSEGV, &sa, &prev_segv);
+    gpy__sys_sigaction(SIGBUS, &sa, &prev_bus);
 }
 
 gpy_stack *

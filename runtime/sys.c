@@ -1,11 +1,13 @@
 /* sys.c: the runtime's own system calls, made raw: the executable's
  * interposers (patches/) would otherwise take the runtime's close, poll,
- * nanosleep, waitid and write for a goroutine's, and call back into it. */
+ * nanosleep, waitid, write and sigaction for a goroutine's, and call back
+ * into it. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -48,6 +50,22 @@ int
 gpy__sys_sleep(const struct timespec *req, struct timespec *rem)
 {
     return (int)syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, req, rem);
+}
+
+int
+gpy__sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    /* libc's own, past the executable's interposer: a raw rt_sigaction
+     * would need libc's signal-return trampoline. */
+    static int (*real)(int, const struct sigaction *, struct sigaction *);
+    if (!real) {
+        *(void **)&real = dlsym(RTLD_NEXT, "sigaction");
+        if (!real) {
+            errno = ENOSYS;
+            return -1;
+        }
+    }
+    return real(sig, act, old);
 }
 
 int
