@@ -41,8 +41,9 @@ gpy_py_state_of(PyTypeObject *tp)
 enum { OP_SEND, OP_RECV, OP_RECV_, OP_COUNT }; /* chan_methods[] order */
 
 typedef struct {
-    PyObject_HEAD gpy_chan *ch; /* NULL: the nil channel */
-    int dtype;                  /* DT_* */
+    PyObject_HEAD
+    gpy_chan *ch; /* NULL: the nil channel */
+    int dtype;    /* DT_* */
     PyObject *weakreflist;
     /* ch.send, ch.recv, ch.recv_ bound once (chan_getattro); their
      * __self__ is borrowed and they are untracked while only the channel

@@ -18,7 +18,8 @@ static int sysmon_started;
  * or opcode event and puts back whatever tracer the goroutine had. The saved
  * tracer travels in the trace object, so it is per goroutine. */
 typedef struct {
-    PyObject_HEAD Py_tracefunc func; /* the goroutine's own tracer, if any */
+    PyObject_HEAD
+    Py_tracefunc func; /* the goroutine's own tracer, if any */
     PyObject *obj;
     PyFrameObject *frame; /* the frame made to emit opcode events */
     char opcodes;         /* its f_trace_opcodes before */
@@ -31,7 +32,12 @@ saved_trace_dealloc(SavedTrace *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
     Py_XDECREF(self->obj);
-    Py_XDECREF(self->frame);
+    if (self->frame) {
+        /* Replaced before it fired (sys.settrace): the frame must not keep
+         * sending the new tracer opcode events it did not ask for. */
+        gpy_cpy_frame_set_trace_opcodes(self->frame, self->opcodes);
+        Py_DECREF(self->frame);
+    }
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -58,6 +64,7 @@ preempt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     if (st->frame) {
         gpy_cpy_frame_set_trace_opcodes(st->frame, st->opcodes);
         opcodes_were_on = st->opcodes;
+        Py_CLEAR(st->frame);
     }
     gpy_cpy_set_trace(PyThreadState_Get(), st->func, st->obj);
     Py_DECREF(st);
@@ -65,7 +72,8 @@ preempt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         PyErr_Clear();
     }
     if (gpy_sched_active()) {
-        Py_BEGIN_ALLOW_THREADS gpy_yield();
+        Py_BEGIN_ALLOW_THREADS
+        gpy_yield();
         Py_END_ALLOW_THREADS
     }
     /* Forward the event to the goroutine's own tracer. */
