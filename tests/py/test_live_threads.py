@@ -84,16 +84,34 @@ class LiveTest(unittest.TestCase):
         stop.close()
 
     def test_preemption_monitor_not_listed(self):
-        # A goroutine computing while another waits starts the monitor
-        # thread: it must not show up as a thread.
-        t0 = time.monotonic()
-        go(time.sleep, 0.05)
-        while time.monotonic() - t0 < 0.1:
-            pass
-        out = dump()
-        self.assertEqual(re.findall(r"^(Thread|Current thread) 0x", out,
-                                    re.M), ["Current thread"], out)
+        # A goroutine computing while another waits on a timer starts the
+        # monitor thread: it must not show up as a thread. The waiter stays
+        # alive (parked on `stop`) so the listing does not depend on whether
+        # a loaded machine has resumed it yet.
+        # The main goroutine computes until the sleeper has woken: only
+        # preemption (the monitor) lets it run.
+        stop = chan()
+        asleep = chan()
+        woke = []
 
+        def sleeper():
+            asleep.close()
+            time.sleep(0.05)
+            woke.append(True)
+            stop.recv()
+        go(sleeper)
+        asleep.recv()
+        t0 = time.monotonic()
+        while not woke and time.monotonic() - t0 < 20:
+            pass
+        self.assertTrue(woke, "the sleeper was never preempted in")
+        out = dump()
+        stop.close()
+        self.assertEqual(sorted(re.findall(r"^(Thread|Current thread) 0x",
+                                           out, re.M)),
+                         ["Current thread", "Thread"], out)
+        self.assertNotIn("<no Python frame>", out)
+        self.assertEqual(out.count("in sleeper"), 1, out)
 
 if __name__ == "__main__":
     unittest.main()
