@@ -15,8 +15,19 @@
 /* ---- the module (module.c) ---- */
 
 /* Element types, as pygolang's chan(dtype=...): what a channel accepts and
- * what a receive from a closed channel yields (Go's zero value). */
-enum { DT_OBJECT, DT_STRUCTZ, DT_BOOL, DT_INT, DT_DOUBLE, DT_COUNT };
+ * what a receive from a closed channel yields (Go's zero value). Every
+ * type but DT_OBJECT is carried raw, as C sees it (C.int is a C int,
+ * C.bytes:N N bytes), so C code shares such channels (gpython.h).
+ * DT_BYTES has no cached nil channel (its size is part of the type). */
+enum {
+    DT_OBJECT,
+    DT_STRUCTZ,
+    DT_BOOL,
+    DT_INT,
+    DT_DOUBLE,
+    DT_BYTES,
+    DT_COUNT
+};
 
 /* The `_gpython` module's state. */
 typedef struct {
@@ -44,6 +55,7 @@ typedef struct {
     PyObject_HEAD
     gpy_chan *ch; /* NULL: the nil channel */
     int dtype;    /* DT_* */
+    size_t esize; /* the element's size (DT_OBJECT: a PyObject pointer) */
     PyObject *weakreflist;
     /* ch.send, ch.recv, ch.recv_ bound once (chan_getattro); their
      * __self__ is borrowed and they are untracked while only the channel
@@ -71,11 +83,40 @@ gpy_py_chan_op(PyObject *o, int op)
     return (ChanObject *)PyCFunction_GET_SELF(o);
 }
 
-/* gpy_py_dtype_zero returns a new reference to dtype's zero value;
- * gpy_py_dtype_convert the value a channel of dtype carries for v (a new
- * reference), or NULL with TypeError/OverflowError. */
-PyObject *gpy_py_dtype_zero(int dtype);
-PyObject *gpy_py_dtype_convert(int dtype, PyObject *v);
+/* Elements staged for a send or a receive: raw ones up to ELEM_INLINE
+ * bytes in place, larger (C.bytes:N) in p; objects in obj. */
+#define ELEM_INLINE 16
+typedef struct {
+    void *p; /* where the element is: &obj, inl or a PyMem block */
+    union {
+        PyObject *obj;
+        unsigned char inl[ELEM_INLINE];
+        double align_;
+    } u;
+} gpy_py_elem;
+
+/* gpy_py_elem_init points e at room for co's element (-1 with
+ * MemoryError); gpy_py_elem_fini frees it (not the object it may hold). */
+int gpy_py_elem_init(gpy_py_elem *e, const ChanObject *co);
+void gpy_py_elem_fini(gpy_py_elem *e);
+
+/* gpy_py_elem_pack stores what co carries for v in e: for objects a new
+ * reference, raw types converted (TypeError/OverflowError: -1).
+ * gpy_py_elem_unpack returns e's value as a new Python object, taking the
+ * reference an object element holds; a zeroed element (closed channel)
+ * gives the zero value: None, False, 0, 0.0, b'\0' * N. */
+int gpy_py_elem_pack(const ChanObject *co, PyObject *v, gpy_py_elem *e);
+PyObject *gpy_py_elem_unpack(const ChanObject *co, gpy_py_elem *e);
+
+/* gpy_py_chan_wrap returns a new chan object sharing ch (it takes its own
+ * reference) typed dtype ("C.int", "C.double", "C.bool", "C.structZ",
+ * "C.bytes:N"); gpy_py_chan_unwrap returns o's runtime channel
+ * (borrowed; NULL for the nil channel is valid: *nil set) if o is a raw
+ * channel of elements of elemsize bytes. Both -1/NULL with TypeError. */
+PyObject *gpy_py_chan_wrap(gpy_chan *ch, const char *dtype);
+/* gpy_py_chan_capi_type records the chan type gpy_py_chan_wrap makes. */
+void gpy_py_chan_capi_type(PyTypeObject *tp);
+int gpy_py_chan_unwrap(PyObject *o, size_t elemsize, gpy_chan **ch);
 
 /* gpy_py_do_select runs gpy_select, taking signals (KeyboardInterrupt)
  * while blocked. Returns the case index, -1 with an exception set, -2 for
@@ -157,6 +198,11 @@ void gpy_py_report_escaped(uint64_t id) __attribute__((noreturn));
 /* The runtime's hooks for fatal ends: deadlock, stack overflow. */
 void gpy_py_report_deadlock(void);
 void gpy_py_report_stack_overflow(gpy_g *g);
+
+/* ---- the C API (capi.c) ---- */
+
+/* gpy_py_capi_add puts the C API's capsule, _C_API, in the module. */
+int gpy_py_capi_add(PyObject *module, gpy_py_state *st);
 
 /* ---- frame data stacks (arena.c) ---- */
 

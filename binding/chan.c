@@ -4,10 +4,12 @@
 #include "binding.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <structmember.h>
 
 static const char *const dtype_names[DT_COUNT] = {
-    "object", "C.structZ", "C.bool", "C.int", "C.double",
+    "object", "C.structZ", "C.bool", "C.int", "C.double", "C.bytes",
 };
 
 static int chan_clear(ChanObject *self);
@@ -20,7 +22,7 @@ raise_panic(PyTypeObject *chan_tp, const char *msg)
 }
 
 static ChanObject *
-chan_alloc(PyTypeObject *type, gpy_chan *ch)
+chan_alloc(PyTypeObject *type, gpy_chan *ch, int dt, size_t esize)
 {
     ChanObject *self = (ChanObject *)type->tp_alloc(type, 0);
     if (!self) {
@@ -28,98 +30,204 @@ chan_alloc(PyTypeObject *type, gpy_chan *ch)
         return NULL;
     }
     self->ch = ch;
+    self->dtype = dt;
+    self->esize = esize;
     return self;
 }
 
-/* parse_dtype maps a dtype argument to DT_*; -1 with TypeError. */
+/* The largest C.bytes:N element: a channel element is copied by value. */
+#define BYTES_MAX (1u << 20)
+
+/* dtype_parse_str maps a dtype name to DT_* and its element size; -1 if
+ * it is none. */
 static int
-parse_dtype(PyObject *dtype)
+dtype_parse_str(const char *name, size_t *esize)
 {
+    static const size_t sizes[DT_COUNT] = {
+        sizeof(PyObject *), 0, sizeof(_Bool), sizeof(int), sizeof(double), 0,
+    };
+    if (strncmp(name, "C.bytes:", 8) == 0) {
+        char *end;
+        unsigned long n = strtoul(name + 8, &end, 10);
+        if (name[8] < '1' || name[8] > '9' || *end || n > BYTES_MAX) {
+            return -1;
+        }
+        *esize = n;
+        return DT_BYTES;
+    }
+    for (int i = 0; i < DT_BYTES; i++) {
+        if (strcmp(name, dtype_names[i]) == 0) {
+            *esize = sizes[i];
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* parse_dtype maps a dtype argument to DT_* (and the element size); -1
+ * with TypeError. */
+static int
+parse_dtype(PyObject *dtype, size_t *esize)
+{
+    *esize = sizeof(PyObject *);
     if (!dtype || dtype == Py_None ||
         dtype == (PyObject *)&PyBaseObject_Type) {
         return DT_OBJECT;
     }
     if (PyUnicode_Check(dtype)) {
-        for (int i = 0; i < DT_COUNT; i++) {
-            if (PyUnicode_CompareWithASCIIString(dtype, dtype_names[i]) == 0) {
-                return i;
-            }
+        const char *name = PyUnicode_AsUTF8(dtype);
+        int dt = name ? dtype_parse_str(name, esize) : -1;
+        if (dt >= 0) {
+            return dt;
         }
+        PyErr_Clear();
     }
     PyErr_Format(PyExc_TypeError,
                  "chan: invalid dtype %R (expected 'object', 'C.structZ', "
-                 "'C.bool', 'C.int' or 'C.double')",
-                 dtype);
+                 "'C.bool', 'C.int', 'C.double' or 'C.bytes:N' with "
+                 "1 <= N <= %u)",
+                 dtype, BYTES_MAX);
     return -1;
 }
 
-PyObject *
-gpy_py_dtype_zero(int dtype)
+static PyObject *
+dtype_name(const ChanObject *co)
 {
-    switch (dtype) {
+    if (co->dtype == DT_BYTES) {
+        return PyUnicode_FromFormat("C.bytes:%zu", co->esize);
+    }
+    return PyUnicode_FromString(dtype_names[co->dtype]);
+}
+
+int
+gpy_py_elem_init(gpy_py_elem *e, const ChanObject *co)
+{
+    if (co->dtype == DT_OBJECT) {
+        e->u.obj = NULL;
+        e->p = &e->u.obj;
+    } else if (co->esize <= ELEM_INLINE) {
+        memset(e->u.inl, 0, sizeof(e->u.inl));
+        e->p = e->u.inl;
+    } else if (!(e->p = PyMem_Calloc(1, co->esize))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+void
+gpy_py_elem_fini(gpy_py_elem *e)
+{
+    if (e->p != &e->u.obj && e->p != e->u.inl) {
+        PyMem_Free(e->p);
+    }
+    e->p = NULL;
+}
+
+static int
+type_error(const ChanObject *co, const char *expect, PyObject *v)
+{
+    PyObject *name = dtype_name(co);
+    if (name) {
+        PyErr_Format(PyExc_TypeError, "chan[%U]: send expects %s, got %.200s",
+                     name, expect, Py_TYPE(v)->tp_name);
+        Py_DECREF(name);
+    }
+    return -1;
+}
+
+int
+gpy_py_elem_pack(const ChanObject *co, PyObject *v, gpy_py_elem *e)
+{
+    switch (co->dtype) {
+    case DT_OBJECT:
+        Py_INCREF(v);
+        e->u.obj = v;
+        return 0;
+    case DT_STRUCTZ:
+        return v == Py_None ? 0 : type_error(co, "None", v);
     case DT_BOOL:
-        Py_RETURN_FALSE;
-    case DT_INT:
-        return PyLong_FromLong(0);
-    case DT_DOUBLE:
-        return PyFloat_FromDouble(0.0);
-    default:
-        Py_RETURN_NONE;
+        if (!PyBool_Check(v)) {
+            return type_error(co, "bool", v);
+        }
+        *(_Bool *)e->p = v == Py_True;
+        return 0;
+    case DT_INT: {
+        /* As pygolang: an int, not a bool (nor a float). */
+        if (PyBool_Check(v) || !PyIndex_Check(v)) {
+            return type_error(co, "int", v);
+        }
+        int overflow;
+        PyObject *i = PyNumber_Index(v);
+        long x = i ? PyLong_AsLongAndOverflow(i, &overflow) : -1;
+        Py_XDECREF(i);
+        if (x == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (overflow || x < INT_MIN || x > INT_MAX) {
+            PyErr_SetString(PyExc_OverflowError,
+                            "chan[C.int]: value out of range for C int");
+            return -1;
+        }
+        *(int *)e->p = (int)x;
+        return 0;
+    }
+    case DT_DOUBLE: {
+        if (PyBool_Check(v) || !(PyFloat_Check(v) || PyLong_Check(v))) {
+            return type_error(co, "float", v);
+        }
+        double d = PyFloat_AsDouble(v);
+        if (d == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+        memcpy(e->p, &d, sizeof(d));
+        return 0;
+    }
+    default: {
+        Py_buffer view;
+        if (PyObject_GetBuffer(v, &view, PyBUF_SIMPLE) < 0) {
+            PyErr_Clear();
+            return type_error(co, "bytes", v);
+        }
+        int ok = (size_t)view.len == co->esize;
+        if (ok) {
+            memcpy(e->p, view.buf, co->esize);
+        } else {
+            PyErr_Format(PyExc_ValueError,
+                         "chan[C.bytes:%zu]: send expects %zu bytes, got %zd",
+                         co->esize, co->esize, view.len);
+        }
+        PyBuffer_Release(&view);
+        return ok ? 0 : -1;
+    }
     }
 }
 
 PyObject *
-gpy_py_dtype_convert(int dtype, PyObject *v)
+gpy_py_elem_unpack(const ChanObject *co, gpy_py_elem *e)
 {
-    switch (dtype) {
-    case DT_OBJECT:
-        Py_INCREF(v);
-        return v;
-    case DT_STRUCTZ:
-        if (v != Py_None) {
-            PyErr_Format(PyExc_TypeError,
-                         "chan[C.structZ]: send expects None, got %.200s",
-                         Py_TYPE(v)->tp_name);
-            return NULL;
+    switch (co->dtype) {
+    case DT_OBJECT: {
+        PyObject *v = e->u.obj;
+        e->u.obj = NULL;
+        if (!v) {
+            Py_RETURN_NONE;
         }
+        return v;
+    }
+    case DT_STRUCTZ:
         Py_RETURN_NONE;
     case DT_BOOL:
-        if (!PyBool_Check(v)) {
-            PyErr_Format(PyExc_TypeError,
-                         "chan[C.bool]: send expects bool, got %.200s",
-                         Py_TYPE(v)->tp_name);
-            return NULL;
-        }
-        Py_INCREF(v);
-        return v;
-    case DT_INT: {
-        if (!PyIndex_Check(v)) {
-            PyErr_Format(PyExc_TypeError,
-                         "chan[C.int]: send expects int, got %.200s",
-                         Py_TYPE(v)->tp_name);
-            return NULL;
-        }
-        PyObject *i = PyNumber_Index(v);
-        if (!i) {
-            return NULL;
-        }
-        long x = PyLong_AsLong(i);
-        Py_DECREF(i);
-        if ((x == -1 && PyErr_Occurred()) || x < INT_MIN || x > INT_MAX) {
-            PyErr_Clear();
-            PyErr_SetString(PyExc_OverflowError,
-                            "chan[C.int]: value out of range for C int");
-            return NULL;
-        }
-        return PyLong_FromLong(x);
-    }
-    default: {
-        double d = PyFloat_AsDouble(v);
-        if (d == -1.0 && PyErr_Occurred()) {
-            return NULL;
-        }
+        return PyBool_FromLong(*(_Bool *)e->p);
+    case DT_INT:
+        return PyLong_FromLong(*(int *)e->p);
+    case DT_DOUBLE: {
+        double d;
+        memcpy(&d, e->p, sizeof(d));
         return PyFloat_FromDouble(d);
     }
+    default:
+        return PyBytes_FromStringAndSize(e->p, (Py_ssize_t)co->esize);
     }
 }
 
@@ -149,19 +257,16 @@ chan_new(PyTypeObject *type, PyObject *args, PyObject *kw)
             return NULL;
         }
     }
-    int dt = parse_dtype(dtype);
+    size_t esize;
+    int dt = parse_dtype(dtype, &esize);
     if (dt < 0) {
         return NULL;
     }
-    gpy_chan *ch = gpy_chan_new((size_t)size, sizeof(PyObject *));
+    gpy_chan *ch = gpy_chan_new((size_t)size, esize);
     if (!ch) {
         return PyErr_NoMemory();
     }
-    ChanObject *self = chan_alloc(type, ch);
-    if (self) {
-        self->dtype = dt;
-    }
-    return (PyObject *)self;
+    return (PyObject *)chan_alloc(type, ch, dt, esize);
 }
 
 /* chan_finalize runs once, when the channel's last reference goes (or the
@@ -204,6 +309,9 @@ static int
 chan_traverse(ChanObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
+    if (self->dtype != DT_OBJECT) {
+        return 0;
+    }
     /* Buffered values may refer back to the channel. */
     size_t n = gpy_chan_len(self->ch);
     for (size_t i = 0; i < n; i++) {
@@ -226,7 +334,7 @@ chan_clear(ChanObject *self)
             Py_CLEAR(self->bound[op]);
         }
     }
-    while (gpy_chan_len(self->ch) > 0) {
+    while (self->dtype == DT_OBJECT && gpy_chan_len(self->ch) > 0) {
         PyObject *v = NULL;
         gpy_case c = {self->ch, GPY_CASE_RECV, &v, 0};
         if (gpy_select(&c, 1, GPY_SELECT_NONBLOCK, NULL) < 0) {
@@ -240,37 +348,50 @@ chan_clear(ChanObject *self)
 static PyObject *
 chan_send(ChanObject *self, PyObject *v)
 {
-    v = gpy_py_dtype_convert(self->dtype, v);
-    if (!v) {
+    gpy_py_elem e;
+    if (gpy_py_elem_init(&e, self) < 0) {
         return NULL;
     }
-    gpy_case c = {self->ch, GPY_CASE_SEND, &v, 0};
+    if (gpy_py_elem_pack(self, v, &e) < 0) {
+        gpy_py_elem_fini(&e);
+        return NULL;
+    }
+    gpy_case c = {self->ch, GPY_CASE_SEND, e.p, 0};
     Py_INCREF(self);
     int r = gpy_py_do_select(&c, 1, 0, NULL);
     Py_DECREF(self);
     if (r < 0) {
-        Py_DECREF(v);
+        if (self->dtype == DT_OBJECT) {
+            Py_DECREF(e.u.obj);
+        }
         if (r == -3) {
             raise_panic(Py_TYPE(self), "send on closed channel");
         }
+    }
+    gpy_py_elem_fini(&e);
+    if (r < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
 }
 
+/* recv_into receives into *v (a new reference, the zero value once
+ * closed); returns ok (1/0), or -1 with an exception. */
 static int
 recv_into(ChanObject *self, PyObject **v)
 {
-    *v = NULL;
-    gpy_case c = {self->ch, GPY_CASE_RECV, v, 0};
+    gpy_py_elem e;
+    if (gpy_py_elem_init(&e, self) < 0) {
+        return -1;
+    }
+    gpy_case c = {self->ch, GPY_CASE_RECV, e.p, 0};
     Py_INCREF(self);
     int r = gpy_py_do_select(&c, 1, 0, NULL);
     Py_DECREF(self);
-    if (r < 0) {
+    *v = r < 0 ? NULL : gpy_py_elem_unpack(self, &e);
+    gpy_py_elem_fini(&e);
+    if (!*v) {
         return -1;
-    }
-    if (!c.ok) {
-        *v = NULL;
     }
     return c.ok;
 }
@@ -280,12 +401,8 @@ chan_recv(ChanObject *self, PyObject *unused)
 {
     (void)unused;
     PyObject *v;
-    int ok = recv_into(self, &v);
-    if (ok < 0) {
+    if (recv_into(self, &v) < 0) {
         return NULL;
-    }
-    if (!v) {
-        return gpy_py_dtype_zero(self->dtype);
     }
     return v;
 }
@@ -301,11 +418,7 @@ chan_recv_(ChanObject *self, PyObject *unused)
     }
     PyObject *t = PyTuple_New(2);
     if (!t) {
-        Py_XDECREF(v);
-        return NULL;
-    }
-    if (!v && !(v = gpy_py_dtype_zero(self->dtype))) {
-        Py_DECREF(t);
+        Py_DECREF(v);
         return NULL;
     }
     PyTuple_SET_ITEM(t, 0, v);
@@ -349,17 +462,20 @@ chan_nil(PyObject *cls, PyObject *args)
     if (!PyArg_ParseTuple(args, "|O:nil", &dtype)) {
         return NULL;
     }
-    int dt = parse_dtype(dtype);
+    size_t esize;
+    int dt = parse_dtype(dtype, &esize);
     if (dt < 0) {
         return NULL;
     }
+    if (dt == DT_BYTES) {
+        return (PyObject *)chan_alloc((PyTypeObject *)cls, NULL, dt, esize);
+    }
     PyObject **nil = &gpy_py_state_of((PyTypeObject *)cls)->typed_nil[dt];
     if (!*nil) {
-        ChanObject *n = chan_alloc((PyTypeObject *)cls, NULL);
+        ChanObject *n = chan_alloc((PyTypeObject *)cls, NULL, dt, esize);
         if (!n) {
             return NULL;
         }
-        n->dtype = dt;
         *nil = (PyObject *)n;
     }
     Py_INCREF(*nil);
@@ -369,30 +485,40 @@ chan_nil(PyObject *cls, PyObject *args)
 static PyObject *
 chan_repr(ChanObject *self)
 {
-    if (!self->ch) {
-        if (self->dtype == DT_OBJECT) {
+    if (self->dtype == DT_OBJECT) {
+        if (!self->ch) {
             return PyUnicode_FromString("nilchan");
         }
-        return PyUnicode_FromFormat("chan.nil('%s')",
-                                    dtype_names[self->dtype]);
+        return PyUnicode_FromFormat("<chan object at %p, cap %zu>",
+                                    (void *)self, gpy_chan_cap(self->ch));
     }
-    if (self->dtype != DT_OBJECT) {
-        return PyUnicode_FromFormat("<chan[%s] object at %p, cap %zu>",
-                                    dtype_names[self->dtype], (void *)self,
-                                    gpy_chan_cap(self->ch));
+    PyObject *name = dtype_name(self), *r;
+    if (!name) {
+        return NULL;
     }
-    return PyUnicode_FromFormat("<chan object at %p, cap %zu>", (void *)self,
-                                gpy_chan_cap(self->ch));
+    if (!self->ch) {
+        r = PyUnicode_FromFormat("chan.nil('%U')", name);
+    } else {
+        r = PyUnicode_FromFormat("<chan[%U] object at %p, cap %zu>", name,
+                                 (void *)self, gpy_chan_cap(self->ch));
+    }
+    Py_DECREF(name);
+    return r;
 }
 
+/* Two channels are equal when they are the same channel of the same type.
+ * Nil channels: as in pygolang, the untyped nilchan equals every typed
+ * nil channel (typed nils of different types differ). */
 static PyObject *
 chan_richcompare(ChanObject *a, PyObject *b, int op)
 {
     if (Py_TYPE(b) != Py_TYPE(a) || (op != Py_EQ && op != Py_NE)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    int eq =
-        a->ch == ((ChanObject *)b)->ch && a->dtype == ((ChanObject *)b)->dtype;
+    ChanObject *o = (ChanObject *)b;
+    int eq = a->ch == o->ch &&
+             ((a->dtype == o->dtype && a->esize == o->esize) ||
+              (!a->ch && (a->dtype == DT_OBJECT || o->dtype == DT_OBJECT)));
     if (op == Py_NE) {
         eq = !eq;
     }
@@ -409,7 +535,7 @@ static PyObject *
 chan_get_dtype(ChanObject *self, void *closure)
 {
     (void)closure;
-    return PyUnicode_FromString(dtype_names[self->dtype]);
+    return dtype_name(self);
 }
 
 PyMethodDef gpy_py_chan_methods[] = {
@@ -518,10 +644,85 @@ gpy_py_chan_init(PyObject *module, gpy_py_state *st)
     if (!st->chan_type) {
         return -1;
     }
-    ChanObject *nil = chan_alloc(st->chan_type, NULL);
+    ChanObject *nil =
+        chan_alloc(st->chan_type, NULL, DT_OBJECT, sizeof(PyObject *));
     if (!nil) {
         return -1;
     }
     st->typed_nil[DT_OBJECT] = (PyObject *)nil;
+    return 0;
+}
+
+/* ---- channels shared with C (gpython.h) ---- */
+
+/* The chan type C code wraps channels in: the first _gpython module's. */
+static PyTypeObject *capi_chan_type;
+
+void
+gpy_py_chan_capi_type(PyTypeObject *tp)
+{
+    if (!capi_chan_type) {
+        Py_INCREF(tp);
+        capi_chan_type = tp;
+    }
+}
+
+PyObject *
+gpy_py_chan_wrap(gpy_chan *ch, const char *dtype)
+{
+    size_t esize;
+    int dt = dtype ? dtype_parse_str(dtype, &esize) : -1;
+    if (dt <= DT_OBJECT) {
+        PyErr_Format(PyExc_TypeError,
+                     "gpy_chan_wrap: invalid dtype '%s' (expected 'C.int', "
+                     "'C.double', 'C.bool', 'C.structZ' or 'C.bytes:N')",
+                     dtype ? dtype : "(null)");
+        return NULL;
+    }
+    if (!capi_chan_type) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "gpy_chan_wrap: the _gpython module is not loaded");
+        return NULL;
+    }
+    if (ch && gpy_chan_elemsize(ch) != esize) {
+        PyErr_Format(PyExc_TypeError,
+                     "gpy_chan_wrap: a channel of %zu-byte elements cannot "
+                     "be chan[%s] (%zu-byte elements)",
+                     gpy_chan_elemsize(ch), dtype, esize);
+        return NULL;
+    }
+    gpy_chan_incref(ch);
+    return (PyObject *)chan_alloc(capi_chan_type, ch, dt, esize);
+}
+
+int
+gpy_py_chan_unwrap(PyObject *o, size_t elemsize, gpy_chan **ch)
+{
+    if (!capi_chan_type || !PyObject_TypeCheck(o, capi_chan_type)) {
+        PyErr_Format(PyExc_TypeError,
+                     "gpy_chan_unwrap: expected a chan, got %.200s",
+                     Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    ChanObject *co = (ChanObject *)o;
+    if (co->dtype == DT_OBJECT) {
+        PyErr_SetString(PyExc_TypeError,
+                        "gpy_chan_unwrap: a chan of Python objects cannot be "
+                        "used from C (make it with dtype='C.int', 'C.double', "
+                        "'C.bool', 'C.structZ' or 'C.bytes:N')");
+        return -1;
+    }
+    if (co->esize != elemsize) {
+        PyObject *name = dtype_name(co);
+        if (name) {
+            PyErr_Format(PyExc_TypeError,
+                         "gpy_chan_unwrap: chan[%U] carries %zu-byte "
+                         "elements, not %zu",
+                         name, co->esize, elemsize);
+            Py_DECREF(name);
+        }
+        return -1;
+    }
+    *ch = co->ch;
     return 0;
 }

@@ -39,6 +39,10 @@ void gpy_cpy_gilstate_set(PyThreadState *ts);
  * overflows). Call for a goroutine's thread state before it runs. */
 void gpy_cpy_recursion_clamp(PyThreadState *ts);
 
+/* gpy_cpy_gil_held tells whether the caller (the running goroutine, or
+ * this OS thread's own thread state) holds the GIL. */
+int gpy_cpy_gil_held(void);
+
 /* gpy_cpy_gil_released tells whether the calling thread does not hold the
  * GIL (the runtime's gil_released hook: patches/ park only then). Any
  * thread, with or without the GIL. */

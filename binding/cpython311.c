@@ -152,6 +152,20 @@ gpy_cpy_gilstate_set(PyThreadState *ts)
 }
 
 int
+gpy_cpy_gil_held(void)
+{
+    PyThreadState *ts = _PyThreadState_UncheckedGet();
+    if (!ts) {
+        return 0;
+    }
+    gpy_g *g = gpy_g_current();
+    if (g) {
+        return gpy_g_user(g) == ts;
+    }
+    return PyGILState_GetThisThreadState() == ts;
+}
+
+int
 gpy_cpy_gil_released(void)
 {
     /* CPython 3.11 keeps one global "thread state holding the GIL". NULL:

@@ -22,16 +22,21 @@ gpy_py_switch_in(void *user)
     }
 }
 
+/* A channel operation may come from C code that does not hold the GIL
+ * (gpython.h: a C goroutine, another OS thread): then there is nothing to
+ * release. */
 void *
 gpy_py_park_enter(void)
 {
-    return PyEval_SaveThread();
+    return gpy_cpy_gil_held() ? PyEval_SaveThread() : NULL;
 }
 
 void
 gpy_py_park_exit(void *token)
 {
-    PyEval_RestoreThread((PyThreadState *)token);
+    if (token) {
+        PyEval_RestoreThread((PyThreadState *)token);
+    }
 }
 
 /* ---- goroutines ---- */

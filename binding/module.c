@@ -40,7 +40,8 @@ module_exec(PyObject *m)
     if (PyModule_AddObjectRef(m, "chan", (PyObject *)st->chan_type) < 0 ||
         PyModule_AddObjectRef(m, "default", st->default_obj) < 0 ||
         PyModule_AddObjectRef(m, "nilchan", st->typed_nil[DT_OBJECT]) < 0 ||
-        PyModule_AddObjectRef(m, "_PanicError", st->panic_error) < 0) {
+        PyModule_AddObjectRef(m, "_PanicError", st->panic_error) < 0 ||
+        gpy_py_capi_add(m, st) < 0) {
         return -1;
     }
     return 0;

@@ -25,11 +25,13 @@ enum { K_RECV, K_RECV_, K_SEND };
 /* What a channel case needs beside its gpy_case (which gpy_select wants
  * in an array of its own). */
 typedef struct {
-    PyObject *val;       /* send: the value (owned once converted);
-                            recv: what was received */
-    int arg;             /* index among select's arguments */
-    unsigned char kind;  /* K_* */
-    unsigned char dtype; /* the channel's DT_* */
+    PyObject *val; /* send: the value given (borrowed) */
+    gpy_py_elem e; /* the element sent (owned once packed) or
+                      received */
+    const ChanObject *co;
+    int arg;            /* index among select's arguments */
+    unsigned char kind; /* K_* */
+    unsigned char live; /* e is initialised */
 } sel_arg;
 
 /* parse_case fills c and sa for argument a (index i); -1 with TypeError. */
@@ -61,16 +63,16 @@ parse_case(PyObject *a, Py_ssize_t i, gpy_case *c, sel_arg *sa)
     c->ch = co->ch;
     c->ok = 0;
     c->op = sa->kind == K_SEND ? GPY_CASE_SEND : GPY_CASE_RECV;
-    c->data = &sa->val;
     sa->val = sa->kind == K_SEND ? PyTuple_GET_ITEM(a, 1) : NULL;
     sa->arg = (int)i;
-    sa->dtype = (unsigned char)co->dtype;
+    sa->co = co;
+    sa->live = 0;
     return 0;
 }
 
 /* result returns select's (index, value) for the case that fired. */
 static PyObject *
-result(const gpy_case *c, const sel_arg *sa)
+result(const gpy_case *c, sel_arg *sa)
 {
     PyObject *v;
     switch (sa->kind) {
@@ -79,17 +81,14 @@ result(const gpy_case *c, const sel_arg *sa)
         v = Py_None;
         break;
     case K_RECV:
-        v = c->ok ? sa->val : gpy_py_dtype_zero(sa->dtype);
+        v = gpy_py_elem_unpack(sa->co, &sa->e);
         break;
-    default:
-        if (!c->ok) {
-            Py_INCREF(Py_False);
-            v = pair(gpy_py_dtype_zero(sa->dtype), Py_False);
-        } else {
-            Py_INCREF(Py_True);
-            v = pair(sa->val, Py_True);
-        }
+    default: {
+        PyObject *ok = c->ok ? Py_True : Py_False;
+        Py_INCREF(ok);
+        v = pair(gpy_py_elem_unpack(sa->co, &sa->e), ok);
         break;
+    }
     }
     return v ? pair(PyLong_FromLong(sa->arg), v) : NULL;
 }
@@ -134,9 +133,15 @@ gpy_py_select(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     /* The values to send, converted to the channels' element types, are
      * owned by the cases until one fires. */
     for (; nconv < n; nconv++) {
-        if (sa[nconv].kind == K_SEND &&
-            !(sa[nconv].val =
-                  gpy_py_dtype_convert(sa[nconv].dtype, sa[nconv].val))) {
+        sel_arg *a = &sa[nconv];
+        if (gpy_py_elem_init(&a->e, a->co) < 0) {
+            goto done;
+        }
+        a->live = 1;
+        cases[nconv].data = a->e.p;
+        if (a->kind == K_SEND && gpy_py_elem_pack(a->co, a->val, &a->e) < 0) {
+            a->live = 2; /* nothing packed to drop */
+            nconv++;
             goto done;
         }
     }
@@ -153,9 +158,12 @@ gpy_py_select(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
 done:
     for (int k = 0; k < nconv; k++) {
-        if (sa[k].kind == K_SEND && k != fired) {
-            Py_DECREF(sa[k].val);
+        sel_arg *a = &sa[k];
+        if (a->kind == K_SEND && k != fired && a->live == 1 &&
+            a->co->dtype == DT_OBJECT) {
+            Py_DECREF(a->e.u.obj);
         }
+        gpy_py_elem_fini(&a->e);
     }
     if (cases != small_cases) {
         PyMem_Free(cases);

@@ -1,5 +1,14 @@
 /* chan.c: Go channels and select — buffered ring, wait queues of blocked
- * senders/receivers, direct hand-off, close, uniform random select. */
+ * senders/receivers, direct hand-off, close, uniform random select.
+ *
+ * Callable from any OS thread, with or without Python's GIL (the C API
+ * promises it): one lock, chan_mu, guards every channel's buffer and wait
+ * queues and the list of blocked sels. It is never held across a park or
+ * across the binding's hooks (which take the GIL), so the only order is
+ * GIL -> chan_mu. A single lock rather than Go's per-channel ones: select
+ * then needs no lock ordering, and with the GIL serialising Python code
+ * it is almost never contended (one uncontended lock/unlock per
+ * operation, measured in the channel benchmarks). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -35,9 +44,21 @@ typedef struct waitq {
     sudog *head, *tail;
 } waitq;
 
+/* A debug build (GPY_DEBUG) keeps freed channel records (their buffers
+ * are freed), marked dead, so that a use after the last decref through
+ * the C API is reported (gpy_chan_check) rather than corrupting memory. */
+#ifdef GPY_DEBUG
+#define CHAN_QUARANTINE 1
+#endif
+
+/* Live channels, for leak checks (gpy_chan_count). */
+static long nchans;
+enum { CHAN_LIVE = 0x6368616e, CHAN_DEAD = 0xdeadc4a1 };
+
 struct gpy_chan {
-    long refcnt;
-    size_t cap; /* buffer capacity in elements */
+    unsigned magic; /* CHAN_LIVE; CHAN_DEAD once freed (quarantine) */
+    long refcnt;    /* atomic */
+    size_t cap;     /* buffer capacity in elements */
     size_t elemsize;
     size_t len;  /* buffered elements */
     size_t head; /* index of the oldest buffered element */
@@ -45,6 +66,37 @@ struct gpy_chan {
     waitq recvq, sendq;
     char *buf;
 };
+
+static pthread_mutex_t chan_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static inline void
+chan_lock(void)
+{
+    pthread_mutex_lock(&chan_mu);
+}
+
+static inline void
+chan_unlock(void)
+{
+    pthread_mutex_unlock(&chan_mu);
+}
+
+/* select's fairness: a per-OS-thread xorshift64* (seeded from the clock
+ * and the thread), so no shared state is written outside chan_mu. */
+static uint32_t
+chan_rand32(void)
+{
+    static __thread uint64_t x;
+    if (!x) {
+        x = ((uint64_t)gpy_now_ns() ^ (uint64_t)(uintptr_t)&x) *
+                0x9E3779B97F4A7C15ull |
+            1;
+    }
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
 
 gpy_chan *
 gpy_chan_new(size_t cap, size_t elemsize)
@@ -54,7 +106,9 @@ gpy_chan_new(size_t cap, size_t elemsize)
         errno = ENOMEM;
         return NULL;
     }
+    ch->magic = CHAN_LIVE;
     ch->refcnt = 1;
+    __atomic_add_fetch(&nchans, 1, __ATOMIC_RELAXED);
     ch->cap = cap;
     ch->elemsize = elemsize;
     if (cap && elemsize) {
@@ -77,24 +131,59 @@ void
 gpy_chan_incref(gpy_chan *ch)
 {
     if (ch) {
-        ch->refcnt++;
+        __atomic_add_fetch(&ch->refcnt, 1, __ATOMIC_RELAXED);
     }
 }
 
 void
 gpy_chan_decref(gpy_chan *ch)
 {
-    if (ch && --ch->refcnt == 0) {
+    if (ch && __atomic_sub_fetch(&ch->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
         gpy__assert(!ch->recvq.head && !ch->sendq.head);
+        __atomic_sub_fetch(&nchans, 1, __ATOMIC_RELAXED);
         free(ch->buf);
+#ifdef CHAN_QUARANTINE
+        ch->buf = NULL;
+        ch->magic = CHAN_DEAD;
+#else
         free(ch);
+#endif
     }
+}
+
+long
+gpy_chan_count(void)
+{
+    return __atomic_load_n(&nchans, __ATOMIC_RELAXED);
+}
+
+int
+gpy_chan_debug(void)
+{
+#ifdef CHAN_QUARANTINE
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int
+gpy_chan_check(const gpy_chan *ch)
+{
+#ifdef CHAN_QUARANTINE
+    if (ch && ch->magic != CHAN_LIVE) {
+        return ch->magic == CHAN_DEAD ? -EBADF : -EINVAL;
+    }
+#else
+    (void)ch;
+#endif
+    return 0;
 }
 
 size_t
 gpy_chan_len(const gpy_chan *ch)
 {
-    return ch ? ch->len : 0;
+    return ch ? __atomic_load_n(&ch->len, __ATOMIC_RELAXED) : 0;
 }
 
 void *
@@ -110,6 +199,12 @@ size_t
 gpy_chan_cap(const gpy_chan *ch)
 {
     return ch ? ch->cap : 0;
+}
+
+size_t
+gpy_chan_elemsize(const gpy_chan *ch)
+{
+    return ch ? ch->elemsize : 0;
 }
 
 /* Every sel blocked right now, whoever owns it (a goroutine or an OS
@@ -263,7 +358,9 @@ gpy_chan_close(gpy_chan *ch)
     if (!ch) {
         return -EINVAL;
     }
+    chan_lock();
     if (ch->closed) {
+        chan_unlock();
         return -EPIPE;
     }
     ch->closed = 1;
@@ -277,6 +374,7 @@ gpy_chan_close(gpy_chan *ch)
         sd->s->closed = 1;
         fire(sd);
     }
+    chan_unlock();
     return 0;
 }
 
@@ -359,6 +457,8 @@ gpy__chan_after_fork(void)
     /* The forking goroutine runs, so it is not among them. Their memory
      * (stacks of goroutines and threads that do not exist here) stays
      * mapped in the child: unlinking is safe. */
+    /* The lock may have been held by a thread that is gone. */
+    pthread_mutex_init(&chan_mu, NULL);
     for (sel *s = blocked; s; s = s->bnext) {
         unqueue_all(s);
     }
@@ -395,13 +495,14 @@ gpy_select(gpy_case *cases, int n, int flags, int *closed_idx)
         }
     }
 again:
+    chan_lock();
     /* Visit the cases in a random permutation: the first ready one wins,
      * so each ready case is equally likely. */
     if (n == 1) {
         order[0] = 0;
     }
     for (int i = 0; n > 1 && i < n; i++) {
-        int j = (int)(gpy__rand32() % (uint32_t)(i + 1));
+        int j = (int)(chan_rand32() % (uint32_t)(i + 1));
         order[i] = order[j];
         order[j] = i;
     }
@@ -418,22 +519,22 @@ again:
                     *closed_idx = i;
                 }
                 ret = -EPIPE;
-                goto out;
+                goto out_locked;
             }
             if (r) {
                 ret = i;
-                goto out;
+                goto out_locked;
             }
         } else {
             if (try_recv(c->ch, c->data, &c->ok)) {
                 ret = i;
-                goto out;
+                goto out_locked;
             }
         }
     }
     if (flags & GPY_SELECT_NONBLOCK) {
         ret = -EAGAIN;
-        goto out;
+        goto out_locked;
     }
 
     sel s;
@@ -452,9 +553,12 @@ again:
         }
     }
     blocked_add(&s);
+    chan_unlock();
     int r = wait_sel(&s);
+    chan_lock();
     blocked_remove(&s);
     unqueue_all(&s);
+    chan_unlock();
     sel_fini(&s);
     if (r == -EINTR) {
         ret = -EINTR;
@@ -468,6 +572,9 @@ again:
         goto out;
     }
     ret = s.fired;
+    goto out;
+out_locked:
+    chan_unlock();
 out:
     if (ret == -EINTR && !(flags & GPY_SELECT_INTR)) {
         goto again;

@@ -214,8 +214,9 @@ int gpy_thread_start(void *(*fn)(void *arg), void *arg, size_t stack);
 
 /* ---- channels -------------------------------------------------------- */
 
-/* Channel operations must be serialised by the caller (in gpython: the
- * GIL). Elements are copied by value, elemsize bytes each. */
+/* Channel operations may be called from any OS thread at the same time
+ * (one lock inside guards them; it is never held while parked). Elements
+ * are copied by value, elemsize bytes each. */
 
 /* gpy_chan_new makes a channel with a buffer of cap elements (0 =
  * unbuffered). Returns NULL with errno set. The creator holds one
@@ -243,6 +244,17 @@ int gpy_chan_close(gpy_chan *ch);
 
 size_t gpy_chan_len(const gpy_chan *ch);
 size_t gpy_chan_cap(const gpy_chan *ch);
+size_t gpy_chan_elemsize(const gpy_chan *ch);
+
+/* gpy_chan_count returns how many channels exist (for leak checks);
+ * gpy_chan_debug whether gpy_chan_check knows freed channels. */
+long gpy_chan_count(void);
+int gpy_chan_debug(void);
+
+/* gpy_chan_check: in a debug build (GPY_DEBUG) -EBADF for
+ * a channel whose last reference was dropped (freed records are kept,
+ * marked), -EINVAL for a pointer that was never a channel; else 0. */
+int gpy_chan_check(const gpy_chan *ch);
 
 /* gpy_chan_buffered returns the i-th buffered element (0 = next to be
  * received), NULL if i >= gpy_chan_len(ch). For garbage collectors. */

@@ -24,8 +24,11 @@ class TestDtype(unittest.TestCase):
     def test_conversion_and_checks(self):
         c = chan(4, dtype="C.int")
         c.send(7)
-        c.send(True)              # an index: converted to int
+        c.send(1)
         self.assertEqual((c.recv(), c.recv()), (7, 1))
+        # As pygolang: a bool is not a C int nor a C double.
+        self.assertRaises(TypeError, c.send, True)
+        self.assertRaises(TypeError, chan(1, dtype="C.double").send, False)
         self.assertRaises(TypeError, c.send, "1")
         self.assertRaises(TypeError, c.send, 1.5)
         self.assertRaises(OverflowError, c.send, 2 ** 31)
@@ -68,7 +71,12 @@ class TestDtype(unittest.TestCase):
         self.assertIs(chan.nil("C.int"), n)
         self.assertIs(chan.nil(), nilchan)
         self.assertEqual(n.dtype, "C.int")
-        self.assertNotEqual(n, nilchan)
+        # As pygolang: the untyped nil channel equals every typed nil;
+        # typed nils of different types differ.
+        self.assertEqual(n, nilchan)
+        self.assertEqual(nilchan, n)
+        self.assertNotEqual(n, chan.nil("C.double"))
+        self.assertNotEqual(n, chan(dtype="C.int"))
         self.assertEqual(repr(n), "chan.nil('C.int')")
         self.assertEqual(select(n.recv, default), (1, None))
         with self.assertRaises(BaseException) as cm:
