@@ -50,6 +50,14 @@ BENCHES = {
     'spawn':          dict(kind='fixed', unit='ns/op', key='ns_per_op',
                            n=100000, n_threads=10000, target=('go1', 3.0)),
     'pingpong':       dict(kind='op', unit='ns/op', target=('go1', 3.0)),
+    # The C API (include/gpython/gpython.h) through bench/capi/gpybench.c:
+    # C goroutines' ping-pong against Go's; a C producer feeding Python
+    # through a wrapped chan[C.int] against a Python producer (feed_py).
+    'capi_pingpong':  dict(kind='op', unit='ns/op', target=('go1', 1.5),
+                           only=('gpython', 'go1', 'go'), go='pingpong'),
+    'feed_c':         dict(kind='op', unit='ns/op', only=('gpython',),
+                           peer=('feed_py', 1.0)),
+    'feed_py':        dict(kind='op', unit='ns/op', only=('gpython',)),
     'sleep':          dict(kind='fixed', unit='ms', key='wall_ms',
                            n=10000, n_threads=1000, target=('go1', 2.0)),
     'echo':           dict(kind='echo', unit='ns/rt'),
@@ -148,6 +156,21 @@ def build_go():
             sys.exit('bench: go build %s failed:\n%s' % (prog, r.stderr))
 
 
+def build_capi():
+    """bench/build/capi/gpybench.so: the C API benchmarks' extension, built
+    against the source tree's include/ (no install needed)."""
+    out = os.path.join(BUILD, 'capi')
+    os.makedirs(out, exist_ok=True)
+    cflags = cmd_out(['pkg-config', '--cflags', 'python-3.11']).split()
+    argv = (['cc', '-shared', '-fPIC', '-O2', '-Wall', '-Wextra',
+             '-I' + os.path.join(ROOT, 'include')] + cflags +
+            [os.path.join(HERE, 'capi', 'gpybench.c'),
+             '-o', os.path.join(out, 'gpybench.so')])
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit('bench: building gpybench failed:\n%s' % r.stderr)
+
+
 def build_release():
     bdir = os.path.join(ROOT, 'build-release')
     for argv in (['cmake', '-S', ROOT, '-B', bdir, '-DCMAKE_BUILD_TYPE=Release'],
@@ -189,11 +212,13 @@ def command(rt, prog, args, gpython):
     if rt != 'go1' and rt != 'go':
         prog = PYFILE.get(prog, prog)
     if rt == 'gpython':
+        env['PYTHONPATH'] = os.path.join(BUILD, 'capi')
         return [gpython, os.path.join(HERE, 'py', prog + '.py')] + args, env
     if rt in ('gevent', 'threads'):
         return [PY, RUN_WITH, rt, os.path.join(HERE, 'py', prog + '.py')] + args, env
     if rt == 'go1':
         env['GOMAXPROCS'] = '1'
+    prog = BENCHES.get(prog, {}).get('go', prog)
     return [os.path.join(BUILD, 'gobench'), prog] + args, env
 
 
@@ -404,6 +429,9 @@ class Suite:
                 if rt == 'gpython' and not self.gpython:
                     c['error'] = 'n/a (gpython not built)'
                     continue
+                if rt not in spec.get('only', RUNTIMES):
+                    c['error'] = 'n/a (gpython\'s C API)'
+                    continue
                 if 'n' in spec:
                     c['n'] = spec['n_threads'] if rt == 'threads' else spec['n']
                     if rt == 'threads':
@@ -581,6 +609,15 @@ def fmt_num(v):
     return '%.2f' % v
 
 
+# target_check's view of the other benchmarks (a 'peer' target compares
+# gpython's cells of two benchmarks); render() sets it.
+_ALL_RESULTS = {}
+
+
+def results_of_peer(bench):
+    return _ALL_RESULTS.get(bench, {}).get('gpython')
+
+
 def target_check(bench, cells, park_max):
     """-> 'text' verdict for gpython against the issue's targets."""
     g = cells.get('gpython', {})
@@ -593,6 +630,14 @@ def target_check(bench, cells, park_max):
         if r is None:
             return '-'
         return '%s ≤%g× Go: %.2f×' % ('PASS' if r <= limit else 'FAIL', limit, r)
+    if 'peer' in spec:
+        peer, limit = spec['peer']
+        p = results_of_peer(peer)
+        if not p or 'median' not in p:
+            return '-'
+        r = g['median'] / p['median']
+        return '%s ≤%g× %s: %.2f×' % ('PASS' if r <= limit else 'FAIL', limit,
+                                      peer, r)
     if bench in ('echo', 'http'):
         r = ratio(bench, cells, 'gpython', REF)
         t = ratio(bench, cells, 'gpython', 'threads')
@@ -629,6 +674,8 @@ def target_check(bench, cells, park_max):
 
 def render(doc):
     res = doc['results']
+    _ALL_RESULTS.clear()
+    _ALL_RESULTS.update(res)
     runtimes = doc['runtimes']
     lines = []
     m = doc['machine']
@@ -812,6 +859,7 @@ def main():
     if 'gpython' in runtimes and not gpython:
         log('bench: no gpython at build-release/gpython or build/gpython; skipping it')
     build_go()
+    build_capi()
 
     doc = {'machine': machine_info(gpython), 'runtimes': runtimes, 'reps': o.reps,
            'command': ' '.join(['bench/run.py'] + sys.argv[1:]),

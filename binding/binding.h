@@ -19,15 +19,7 @@
  * type but DT_OBJECT is carried raw, as C sees it (C.int is a C int,
  * C.bytes:N N bytes), so C code shares such channels (gpython.h).
  * DT_BYTES has no cached nil channel (its size is part of the type). */
-enum {
-    DT_OBJECT,
-    DT_STRUCTZ,
-    DT_BOOL,
-    DT_INT,
-    DT_DOUBLE,
-    DT_BYTES,
-    DT_COUNT
-};
+enum { DT_OBJECT, DT_STRUCTZ, DT_BOOL, DT_INT, DT_DOUBLE, DT_BYTES, DT_COUNT };
 
 /* The `_gpython` module's state. */
 typedef struct {
@@ -96,9 +88,29 @@ typedef struct {
 } gpy_py_elem;
 
 /* gpy_py_elem_init points e at room for co's element (-1 with
- * MemoryError); gpy_py_elem_fini frees it (not the object it may hold). */
-int gpy_py_elem_init(gpy_py_elem *e, const ChanObject *co);
-void gpy_py_elem_fini(gpy_py_elem *e);
+ * MemoryError); gpy_py_elem_fini frees it (not the object it may hold).
+ * Inline for objects: select's hot path. */
+int gpy_py_elem_init_raw(gpy_py_elem *e, const ChanObject *co);
+
+static inline int
+gpy_py_elem_init(gpy_py_elem *e, const ChanObject *co)
+{
+    if (co->dtype == DT_OBJECT) {
+        e->u.obj = NULL;
+        e->p = &e->u.obj;
+        return 0;
+    }
+    return gpy_py_elem_init_raw(e, co);
+}
+
+static inline void
+gpy_py_elem_fini(gpy_py_elem *e)
+{
+    if (e->p != &e->u.obj && e->p != e->u.inl) {
+        PyMem_Free(e->p);
+    }
+    e->p = NULL;
+}
 
 /* gpy_py_elem_pack stores what co carries for v in e: for objects a new
  * reference, raw types converted (TypeError/OverflowError: -1).

@@ -237,8 +237,7 @@ gpy_py_capi_add(PyObject *module, gpy_py_state *st)
 {
     gpy_py_chan_capi_type(st->chan_type);
     if (PyModule_AddFunctions(module, capi_methods) < 0 ||
-        PyModule_AddIntConstant(module, "_chan_debug", gpy_chan_debug()) <
-            0) {
+        PyModule_AddIntConstant(module, "_chan_debug", gpy_chan_debug()) < 0) {
         return -1;
     }
     PyObject *c = PyCapsule_New((void *)&capi, GPYTHON_CAPSULE_NAME, NULL);

@@ -100,12 +100,9 @@ dtype_name(const ChanObject *co)
 }
 
 int
-gpy_py_elem_init(gpy_py_elem *e, const ChanObject *co)
+gpy_py_elem_init_raw(gpy_py_elem *e, const ChanObject *co)
 {
-    if (co->dtype == DT_OBJECT) {
-        e->u.obj = NULL;
-        e->p = &e->u.obj;
-    } else if (co->esize <= ELEM_INLINE) {
+    if (co->esize <= ELEM_INLINE) {
         memset(e->u.inl, 0, sizeof(e->u.inl));
         e->p = e->u.inl;
     } else if (!(e->p = PyMem_Calloc(1, co->esize))) {
@@ -113,15 +110,6 @@ gpy_py_elem_init(gpy_py_elem *e, const ChanObject *co)
         return -1;
     }
     return 0;
-}
-
-void
-gpy_py_elem_fini(gpy_py_elem *e)
-{
-    if (e->p != &e->u.obj && e->p != e->u.inl) {
-        PyMem_Free(e->p);
-    }
-    e->p = NULL;
 }
 
 static int
@@ -345,9 +333,32 @@ chan_clear(ChanObject *self)
     return 0;
 }
 
+/* send_object is chan_send for channels of Python objects (the common
+ * case, kept free of the element staging raw types need). */
+static PyObject *
+send_object(ChanObject *self, PyObject *v)
+{
+    gpy_case c = {self->ch, GPY_CASE_SEND, &v, 0};
+    Py_INCREF(v);
+    Py_INCREF(self);
+    int r = gpy_py_do_select(&c, 1, 0, NULL);
+    Py_DECREF(self);
+    if (r < 0) {
+        Py_DECREF(v);
+        if (r == -3) {
+            raise_panic(Py_TYPE(self), "send on closed channel");
+        }
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 chan_send(ChanObject *self, PyObject *v)
 {
+    if (self->dtype == DT_OBJECT) {
+        return send_object(self, v);
+    }
     gpy_py_elem e;
     if (gpy_py_elem_init(&e, self) < 0) {
         return NULL;
@@ -380,6 +391,22 @@ chan_send(ChanObject *self, PyObject *v)
 static int
 recv_into(ChanObject *self, PyObject **v)
 {
+    if (self->dtype == DT_OBJECT) {
+        PyObject *o = NULL;
+        gpy_case c = {self->ch, GPY_CASE_RECV, &o, 0};
+        Py_INCREF(self);
+        int r = gpy_py_do_select(&c, 1, 0, NULL);
+        Py_DECREF(self);
+        if (r < 0) {
+            return -1;
+        }
+        if (!o) {
+            o = Py_None;
+            Py_INCREF(o);
+        }
+        *v = o;
+        return c.ok;
+    }
     gpy_py_elem e;
     if (gpy_py_elem_init(&e, self) < 0) {
         return -1;

@@ -151,6 +151,10 @@ ssize_t gpy__sys_write(int fd, const void *buf, size_t n);
 int gpy__sys_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 int gpy__sys_sleep(const struct timespec *req, struct timespec *rem);
 int gpy__sys_waitid(idtype_t type, id_t id, siginfo_t *si, int options);
+/* futex(FUTEX_WAIT_PRIVATE) while *addr == val; futex(FUTEX_WAKE_PRIVATE)
+ * of up to n waiters (chan.c's lock). */
+int gpy__sys_futex_wait(int *addr, int val);
+int gpy__sys_futex_wake(int *addr, int n);
 int gpy__sys_sigaction(int sig, const struct sigaction *act,
                        struct sigaction *old);
 

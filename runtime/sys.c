@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,4 +73,17 @@ int
 gpy__sys_waitid(idtype_t type, id_t id, siginfo_t *si, int options)
 {
     return (int)syscall(SYS_waitid, type, id, si, options, NULL);
+}
+
+int
+gpy__sys_futex_wait(int *addr, int val)
+{
+    return (int)syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL,
+                        0);
+}
+
+int
+gpy__sys_futex_wake(int *addr, int n)
+{
+    return (int)syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
