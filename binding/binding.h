@@ -211,6 +211,41 @@ void gpy_py_report_escaped(uint64_t id) __attribute__((noreturn));
 void gpy_py_report_deadlock(void);
 void gpy_py_report_stack_overflow(gpy_g *g);
 
+/* ---- diagnostics: goroutine dumps, blocking and leak reports (diag.c) */
+
+/* What a dump says about a goroutine started from Python beside what the
+ * runtime knows: its function (a threading.Thread's name) and who started
+ * it where. Kept in the goroutine's start record (gpy_g_info). */
+typedef struct gpy_py_ginfo {
+    PyObject *f;     /* borrowed: the start record holds it */
+    PyObject *name;  /* a threading.Thread's name, or NULL */
+    PyObject *ccode; /* the creator's code object (owned), or NULL */
+    int clasti;      /* ... and its instruction */
+    uint64_t cid;    /* the creating goroutine's id */
+} gpy_py_ginfo;
+
+void gpy_py_ginfo_init(gpy_py_ginfo *gi, PyObject *f, int thread);
+void gpy_py_ginfo_clear(gpy_py_ginfo *gi);
+
+/* gpy_py_diag_install arms SIGQUIT's goroutine dump (when SIGQUIT has its
+ * default disposition) and reads -X gpython.blockreport/leakreport. */
+int gpy_py_diag_install(void);
+
+/* gpy_py_dump_all writes every goroutine, grouped, to fd in the format of
+ * the SIGQUIT dump (async-signal-safe). */
+void gpy_py_dump_all(int fd);
+/* gpy_py_dump_goroutine writes g's block alone (the panic report). */
+void gpy_py_dump_goroutine(int fd, gpy_g *g);
+
+/* The blocking report's threshold in ns (0: off), for the monitor. */
+extern int64_t gpy_py_blockreport_ns;
+/* gpy_py_blockreport_check is the monitor's look at the scheduler thread
+ * (GIL not held): reports a goroutine that kept the others from running
+ * for longer than the threshold, once per incident. */
+void gpy_py_blockreport_check(unsigned long switches);
+
+extern PyMethodDef gpy_py_diag_methods[];
+
 /* ---- the C API (capi.c) ---- */
 
 /* gpy_py_capi_add puts the C API's capsule, _C_API, in the module. */

@@ -43,6 +43,9 @@ void gpy_cpy_recursion_clamp(PyThreadState *ts);
  * this OS thread's own thread state) holds the GIL. */
 int gpy_cpy_gil_held(void);
 
+/* gpy_cpy_gil_owner: the thread state holding the GIL, or NULL (racy). */
+PyThreadState *gpy_cpy_gil_owner(void);
+
 /* gpy_cpy_gil_released tells whether the calling thread does not hold the
  * GIL (the runtime's gil_released hook: patches/ park only then). Any
  * thread, with or without the GIL. */
@@ -81,5 +84,30 @@ void gpy_cpy_method_forget(PyObject *m);
 /* gpy_cpy_dump_traceback writes ts's Python stack to fd, async-signal-safe
  * (faulthandler's writer). */
 void gpy_cpy_dump_traceback(int fd, PyThreadState *ts);
+
+/* ---- frames, for goroutine dumps: plain reads, no references taken, no
+ * allocation (usable in a signal handler while the scheduler is stopped,
+ * as faulthandler reads them) ---- */
+
+typedef struct gpy_cpy_frame {
+    PyObject *code; /* borrowed */
+    int lasti;      /* the instruction, for gpy_cpy_code_line */
+} gpy_cpy_frame;
+
+/* gpy_cpy_caller gives ts's innermost Python frame (1), or 0 for none. */
+int gpy_cpy_caller(PyThreadState *ts, PyObject **code, int *lasti);
+/* gpy_cpy_caller_up: the same, `up` frames further out. */
+int gpy_cpy_caller_up(PyThreadState *ts, int up, PyObject **code, int *lasti);
+/* gpy_cpy_stack fills out[] innermost first; *more: frames left out. */
+int gpy_cpy_stack(PyThreadState *ts, gpy_cpy_frame *out, int max, int *more);
+int gpy_cpy_code_line(PyObject *code, int lasti);
+PyObject *gpy_cpy_code_filename(PyObject *code); /* borrowed */
+PyObject *gpy_cpy_code_name(PyObject *code);     /* borrowed */
+/* gpy_cpy_str_bytes: a str's UTF-8 bytes if CPython has them at hand
+ * (ASCII, or UTF-8 cached), else NULL. */
+const char *gpy_cpy_str_bytes(PyObject *s, size_t *len);
+/* gpy_cpy_callable_name: a function's (or method's) __qualname__,
+ * borrowed, or NULL. */
+PyObject *gpy_cpy_callable_name(PyObject *f);
 
 #endif

@@ -151,6 +151,12 @@ gpy_cpy_gilstate_set(PyThreadState *ts)
     PyThread_tss_set(&_PyRuntime.gilstate.autoTSSkey, ts);
 }
 
+PyThreadState *
+gpy_cpy_gil_owner(void)
+{
+    return _PyThreadState_UncheckedGet();
+}
+
 int
 gpy_cpy_gil_held(void)
 {
@@ -250,6 +256,108 @@ void
 gpy_cpy_dump_traceback(int fd, PyThreadState *ts)
 {
     _Py_DumpTraceback(fd, ts);
+}
+
+/* ---- frames, read without the GIL's help (goroutine dumps) ---- */
+
+/* first_complete skips the frames CPython has not finished setting up. */
+static _PyInterpreterFrame *
+first_complete(_PyInterpreterFrame *f)
+{
+    while (f && _PyFrame_IsIncomplete(f)) {
+        f = f->previous;
+    }
+    return f;
+}
+
+int
+gpy_cpy_caller(PyThreadState *ts, PyObject **code, int *lasti)
+{
+    return gpy_cpy_caller_up(ts, 0, code, lasti);
+}
+
+int
+gpy_cpy_caller_up(PyThreadState *ts, int up, PyObject **code, int *lasti)
+{
+    _PyInterpreterFrame *f =
+        ts && ts->cframe ? first_complete(ts->cframe->current_frame) : NULL;
+    for (; f && up > 0; up--) {
+        f = first_complete(f->previous);
+    }
+    if (!f) {
+        return 0;
+    }
+    *code = (PyObject *)f->f_code;
+    *lasti = _PyInterpreterFrame_LASTI(f);
+    return 1;
+}
+
+int
+gpy_cpy_code_line(PyObject *code, int lasti)
+{
+    return PyCode_Addr2Line((PyCodeObject *)code,
+                            lasti * (int)sizeof(_Py_CODEUNIT));
+}
+
+int
+gpy_cpy_stack(PyThreadState *ts, gpy_cpy_frame *out, int max, int *more)
+{
+    int n = 0;
+    *more = 0;
+    _PyInterpreterFrame *f =
+        ts && ts->cframe ? first_complete(ts->cframe->current_frame) : NULL;
+    for (; f; f = first_complete(f->previous)) {
+        if (n == max) {
+            *more = 1;
+            break;
+        }
+        out[n].code = (PyObject *)f->f_code;
+        out[n].lasti = _PyInterpreterFrame_LASTI(f);
+        n++;
+    }
+    return n;
+}
+
+PyObject *
+gpy_cpy_code_filename(PyObject *code)
+{
+    return ((PyCodeObject *)code)->co_filename;
+}
+
+PyObject *
+gpy_cpy_code_name(PyObject *code)
+{
+    return ((PyCodeObject *)code)->co_name;
+}
+
+const char *
+gpy_cpy_str_bytes(PyObject *s, size_t *len)
+{
+    if (!s || !PyUnicode_Check(s) || !PyUnicode_IS_READY(s)) {
+        return NULL;
+    }
+    if (PyUnicode_IS_COMPACT_ASCII(s)) {
+        *len = (size_t)PyUnicode_GET_LENGTH(s);
+        return (const char *)PyUnicode_DATA(s);
+    }
+    PyCompactUnicodeObject *c = (PyCompactUnicodeObject *)s;
+    if (PyUnicode_IS_COMPACT(s) && c->utf8) {
+        *len = (size_t)c->utf8_length;
+        return c->utf8;
+    }
+    return NULL;
+}
+
+PyObject *
+gpy_cpy_callable_name(PyObject *f)
+{
+    if (PyMethod_Check(f)) {
+        f = PyMethod_GET_FUNCTION(f);
+    }
+    if (PyFunction_Check(f)) {
+        return ((PyFunctionObject *)f)->func_qualname;
+    }
+    return NULL;
 }
 
 /* ---- recursion checks that know the goroutine's stack ---- */

@@ -44,6 +44,7 @@ gpy_py_park_exit(void *token)
 static int ts_pool_put(PyThreadState *ts);
 
 typedef struct gostart {
+    gpy_py_ginfo info; /* first: gpy_g_info points here */
     PyObject *f;
     PyObject *args;
     PyObject *kw;
@@ -102,6 +103,8 @@ g_main(void *arg)
         nthreads--;
     }
     Py_XDECREF(r);
+    gpy_g_set_info(gpy_g_current(), NULL);
+    gpy_py_ginfo_clear(&s->info);
     Py_DECREF(s->f);
     Py_DECREF(s->args);
     Py_XDECREF(s->kw);
@@ -229,12 +232,16 @@ spawn(PyObject *f, PyObject *args, PyObject *kw, int thread)
     s->args = args;
     s->kw = kw;
     s->thread = thread;
+    gpy_py_ginfo_init(&s->info, f, thread);
     if (gpy_g_current()) {
         gpy_py_preempt_start();
     }
     gpy_g *g = gpy_go(g_main, s, s->ts);
-    if (!g) {
+    if (g) {
+        gpy_g_set_info(g, &s->info);
+    } else {
         int e = errno;
+        gpy_py_ginfo_clear(&s->info);
         Py_DECREF(f);
         Py_DECREF(args);
         Py_XDECREF(kw);

@@ -16,6 +16,7 @@ module_exec(PyObject *m)
 {
     gpy_py_state *st = PyModule_GetState(m);
     if (PyModule_AddFunctions(m, gpy_py_goroutine_methods) < 0 ||
+        PyModule_AddFunctions(m, gpy_py_diag_methods) < 0 ||
         gpy_py_chan_init(m, st) < 0 || gpy_py_preempt_init() < 0) {
         return -1;
     }
@@ -133,6 +134,9 @@ gpy_py_install(void)
     /* After Py_Initialize: the signal module recorded SIGSEGV as SIG_DFL,
      * as python3 reports it. */
     gpy_stack_guard_install();
+    if (gpy_py_diag_install() < 0) {
+        return -1;
+    }
 
     PyObject *m = PyImport_ImportModule("_gpython");
     if (!m) {

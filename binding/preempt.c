@@ -115,6 +115,27 @@ arm_preempt(PyThreadState *ts)
     Py_DECREF(st);
 }
 
+/* frame_still tells whether ts's innermost frame stays at one instruction
+ * for a millisecond (sampled five times): it is in a C call, not running
+ * bytecode. Racy reads, as a goroutine dump's. */
+static int
+frame_still(PyThreadState *ts)
+{
+    PyObject *code, *c2;
+    int lasti, l2;
+    if (!gpy_cpy_caller(ts, &code, &lasti)) {
+        return 0;
+    }
+    for (int i = 0; i < 5; i++) {
+        struct timespec pause = {0, 200000};
+        nanosleep(&pause, NULL);
+        if (!gpy_cpy_caller(ts, &c2, &l2) || c2 != code || l2 != lasti) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The monitor takes the GIL with a thread state of its own, kept out of
  * the interpreter's thread list: nothing lists it, and no PyGILState
  * bookkeeping runs for it. */
@@ -127,8 +148,18 @@ sysmon(void *arg)
         struct timespec ts = {0, SLICE_US * 1000};
         nanosleep(&ts, NULL);
         unsigned long now = gpy_sched_switches();
+        if (gpy_py_blockreport_ns) {
+            gpy_py_blockreport_check(now);
+        }
         if (now != last || !gpy_sched_others_waiting()) {
             last = now;
+            continue;
+        }
+        /* A C call that holds the GIL (the goroutine's frame does not
+         * move) cannot be preempted: waiting for the GIL would only stop
+         * the monitor (and the blocking report) until it returns. */
+        PyThreadState *hog = gpy_sched_running_user();
+        if (hog && gpy_cpy_gil_owner() == hog && frame_still(hog)) {
             continue;
         }
         PyEval_RestoreThread(mts);

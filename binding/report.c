@@ -25,50 +25,6 @@ gpy_py_flush_std(void)
     PyErr_Restore(exc_type, exc_value, exc_tb);
 }
 
-static void
-print_stack(PyThreadState *ts)
-{
-    PyFrameObject *frames[256];
-    int n = 0;
-    PyFrameObject *f = PyThreadState_GetFrame(ts);
-    while (f && n < 256) {
-        frames[n++] = f;
-        f = PyFrame_GetBack(f);
-    }
-    Py_XDECREF(f);
-    fputs("Traceback (most recent call last):\n", stderr);
-    for (int i = n - 1; i >= 0; i--) {
-        PyCodeObject *code = PyFrame_GetCode(frames[i]);
-        PyObject *fo = PyObject_GetAttrString((PyObject *)code, "co_filename");
-        PyObject *no = PyObject_GetAttrString((PyObject *)code, "co_name");
-        const char *file = fo ? PyUnicode_AsUTF8(fo) : NULL;
-        const char *name = no ? PyUnicode_AsUTF8(no) : NULL;
-        if (!file || !name) {
-            PyErr_Clear();
-        }
-        fprintf(stderr, "  File \"%s\", line %d, in %s\n", file ? file : "?",
-                PyFrame_GetLineNumber(frames[i]), name ? name : "?");
-        Py_XDECREF(fo);
-        Py_XDECREF(no);
-        Py_DECREF(code);
-        Py_DECREF(frames[i]);
-    }
-}
-
-static void
-print_goroutine(gpy_g *g, void *arg)
-{
-    PyThreadState *ts = gpy_g_user(g);
-    (void)arg;
-    if (!ts) {
-        return;
-    }
-    fprintf(stderr, "\ngoroutine %llu [%s]:\n",
-            (unsigned long long)gpy_g_id(g),
-            g == gpy_g_main() ? "main, blocked" : "blocked");
-    print_stack(ts);
-}
-
 /* The deadlock report, as Go prints it: every goroutine's traceback. */
 void
 gpy_py_report_deadlock(void)
@@ -80,9 +36,9 @@ gpy_py_report_deadlock(void)
     }
     PyEval_RestoreThread(ts);
     gpy_py_flush_std();
-    fputs("fatal error: all goroutines are asleep - deadlock!\n", stderr);
-    gpy_g_foreach(print_goroutine, NULL);
+    fputs("fatal error: all goroutines are asleep - deadlock!\n\n", stderr);
     fflush(stderr);
+    gpy_py_dump_all(2);
     _exit(2);
 }
 
@@ -126,7 +82,9 @@ gpy_py_report_escaped(uint64_t id)
     Py_XDECREF(v);
     Py_XDECREF(tb);
     gpy_py_flush_std();
+    fputs("\n", stderr);
     fflush(stderr);
+    gpy_py_dump_goroutine(2, gpy_g_current());
     _exit(2);
 }
 

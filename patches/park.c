@@ -166,6 +166,7 @@ sleep_until(int64_t deadline_ns)
 {
     gpy_waiter w;
     gpy_waiter_init(&w);
+    w.reason = GPY_WAIT_SLEEP;
     int r = gpy_park_wait(&w, deadline_ns);
     return r == -ETIMEDOUT ? 0 : r;
 }

@@ -83,6 +83,7 @@ file_waiter(semwait *n, sem_t *s)
     n->linked = 1;
     n->next = NULL;
     gpy_waiter_init(&n->w);
+    n->w.reason = GPY_WAIT_LOCK;
     unsigned b = bucket(s);
     pthread_mutex_lock(&T.mu);
     n->prev = T.b[b].tail;

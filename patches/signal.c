@@ -358,6 +358,7 @@ pause(void)
     for (;;) {
         gpy_waiter w;
         gpy_waiter_init(&w);
+        w.reason = GPY_WAIT_SIGNAL;
         if (gpy_park_wait(&w, gpy_now_ns() + IDLE_NS) == -EINTR &&
             __atomic_load_n(&caught, __ATOMIC_RELAXED) != before) {
             errno = EINTR;

@@ -53,6 +53,13 @@ typedef struct waitq {
 
 /* Live channels, for leak checks (gpy_chan_count). */
 static long nchans;
+
+#ifdef CHAN_QUARANTINE
+/* The dead records, linked through their buf (still reachable: no leak
+ * for LeakSanitizer). */
+static gpy_chan *graveyard;
+static int graveyard_mu;
+#endif
 enum { CHAN_LIVE = 0x6368616e, CHAN_DEAD = 0xdeadc4a1 };
 
 struct gpy_chan {
@@ -142,7 +149,8 @@ gpy_chan_new(size_t cap, size_t elemsize)
     ch->cap = cap;
     ch->elemsize = elemsize;
     if (cap && elemsize) {
-        if (cap > SIZE_MAX / elemsize) {
+        /* Go's "makechan: size out of range": no buffer past 1 TiB. */
+        if (cap > ((size_t)1 << 40) / elemsize) {
             free(ch);
             errno = ENOMEM;
             return NULL;
@@ -173,8 +181,12 @@ gpy_chan_decref(gpy_chan *ch)
         __atomic_sub_fetch(&nchans, 1, __ATOMIC_RELAXED);
         free(ch->buf);
 #ifdef CHAN_QUARANTINE
-        ch->buf = NULL;
         ch->magic = CHAN_DEAD;
+        while (__atomic_exchange_n(&graveyard_mu, 1, __ATOMIC_ACQUIRE)) {
+        }
+        ch->buf = (char *)graveyard;
+        graveyard = ch;
+        __atomic_store_n(&graveyard_mu, 0, __ATOMIC_RELEASE);
 #else
         free(ch);
 #endif
@@ -481,6 +493,43 @@ unqueue_all(sel *s)
     }
 }
 
+int
+gpy_chan_waits(void (*fn)(gpy_g *g, gpy_chan *const *chs, int n, void *arg),
+               void *arg)
+{
+    int count = 0;
+    chan_lock();
+    for (sel *s = blocked; s; s = s->bnext) {
+        if (s->os) {
+            continue;
+        }
+        gpy_chan *small[16];
+        gpy_chan **chs = s->n <= 16 ? small : malloc(s->n * sizeof(*chs));
+        if (!chs) {
+            continue;
+        }
+        int k = 0;
+        for (int i = 0; i < s->n; i++) {
+            if (s->sds[i].c->ch) {
+                chs[k++] = s->sds[i].c->ch;
+            }
+        }
+        fn(s->w.g, chs, k, arg);
+        count++;
+        if (chs != small) {
+            free(chs);
+        }
+    }
+    chan_unlock();
+    return count;
+}
+
+long
+gpy_chan_refs(const gpy_chan *ch)
+{
+    return ch ? __atomic_load_n(&ch->refcnt, __ATOMIC_RELAXED) : 0;
+}
+
 void
 gpy__chan_after_fork(void)
 {
@@ -581,6 +630,15 @@ again:
             q_push(c->op == GPY_CASE_SEND ? &c->ch->sendq : &c->ch->recvq,
                    &sds[i]);
         }
+    }
+    if (!s.os) {
+        /* What a goroutine dump says it waits for. */
+        s.w.reason =
+            n == 0  ? GPY_WAIT_SELECT_NOCASES
+            : n > 1 ? GPY_WAIT_SELECT
+            : cases[0].op == GPY_CASE_SEND
+                ? (cases[0].ch ? GPY_WAIT_CHAN_SEND : GPY_WAIT_CHAN_SEND_NIL)
+                : (cases[0].ch ? GPY_WAIT_CHAN_RECV : GPY_WAIT_CHAN_RECV_NIL);
     }
     blocked_add(&s);
     chan_unlock();

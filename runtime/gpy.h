@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -58,6 +59,8 @@ void gpy_sched_after_fork(void);
  * - park_enter()/park_exit(token): bracket the moment a channel operation
  *   blocks (the binding releases the GIL; park_exit gets what park_enter
  *   returned).
+ * - run_ended(id, ns): a run gpy_sched_mark_reported marked has ended
+ *   (the goroutine parked or returned) after ns; no GIL.
  * - stack_overflow(g): in the SIGSEGV handler (async-signal context, on an
  *   alternate stack) when g ran into its stack's guard page; reports, must
  *   not return.
@@ -79,6 +82,7 @@ typedef struct gpy_hooks {
     int (*gil_released)(void);
     void (*switched)(gpy_g *to);
     void (*signal_arrived)(void);
+    void (*run_ended)(uint64_t id, int64_t ran_ns);
 } gpy_hooks;
 void gpy_sched_set_hooks(const gpy_hooks *hooks);
 
@@ -184,6 +188,66 @@ void gpy_sched_own_thread(int delta);
 /* gpy_g_main returns the main goroutine. */
 gpy_g *gpy_g_main(void);
 
+/* ---- diagnostics (goroutine dumps) ----------------------------------- */
+
+/* Why a parked goroutine waits, in Go's words (gpy_wait_reason_name). */
+enum {
+    GPY_WAIT_OTHER,
+    GPY_WAIT_CHAN_SEND,
+    GPY_WAIT_CHAN_RECV,
+    GPY_WAIT_CHAN_SEND_NIL,
+    GPY_WAIT_CHAN_RECV_NIL,
+    GPY_WAIT_SELECT,
+    GPY_WAIT_SELECT_NOCASES,
+    GPY_WAIT_SLEEP,
+    GPY_WAIT_IO,
+    GPY_WAIT_LOCK,
+    GPY_WAIT_SYSCALL,
+    GPY_WAIT_SIGNAL,
+    GPY_WAIT_COUNT
+};
+const char *gpy_wait_reason_name(int reason);
+
+/* What a goroutine is doing, for dumps: GPY_STATE_RUNNING (the one the
+ * scheduler thread runs), RUNNABLE, or WAITING with the waiter's reason,
+ * fd and since when (CLOCK_MONOTONIC ns, coarse). Racy reads: callers
+ * stop the scheduler first (hold the GIL, or run in a signal handler on
+ * the scheduler thread). Async-signal-safe. */
+enum { GPY_STATE_RUNNING, GPY_STATE_RUNNABLE, GPY_STATE_WAITING };
+typedef struct gpy_g_status {
+    int state;
+    int reason;
+    int fd;
+    int64_t since_ns;
+} gpy_g_status;
+void gpy_g_get_status(const gpy_g *g, gpy_g_status *st);
+
+/* gpy_sched_running_g returns the goroutine the scheduler thread runs
+ * now, NULL when it is idle (racy, as gpy_g_get_status). */
+gpy_g *gpy_sched_running_g(void);
+
+/* gpy_sys_sigaction is libc's sigaction, past any interposer. */
+int gpy_sys_sigaction(int sig, const struct sigaction *act,
+                      struct sigaction *old);
+
+/* A third slot for the binding's diagnostics (who started the goroutine
+ * and with what); not freed by the runtime. */
+void *gpy_g_info(const gpy_g *g);
+void gpy_g_set_info(gpy_g *g, void *info);
+
+/* Runs: how long the running goroutine has run without parking (yields
+ * and preemption do not end a run). gpy_sched_track_runs(1) starts the
+ * accounting (off: no cost); gpy_sched_current_run tells, from any thread
+ * (racily), which goroutine runs and since when (coarse clock): 1, or 0
+ * when the scheduler is idle; gpy_sched_mark_reported asks for the
+ * run_ended hook when that run ends. */
+void gpy_sched_track_runs(int on);
+int gpy_sched_current_run(uint64_t *id, int64_t *start_ns, void **user);
+void gpy_sched_mark_reported(uint64_t id, int64_t start_ns);
+
+/* gpy_now_coarse_ns returns CLOCK_MONOTONIC_COARSE in nanoseconds. */
+int64_t gpy_now_coarse_ns(void);
+
 /* ---- low-level parking (for patches: semaphores, offload) ------------- */
 
 /* A gpy_waiter lives on the parked goroutine's stack (dedicated stacks do
@@ -196,6 +260,8 @@ typedef struct gpy_waiter {
     int done;   /* 0 armed, 1 being woken, 2 woken */
     int result; /* what gpy_park_wait returns */
     int intr;   /* gpy_g_interrupt may wake it (default 1) */
+    int reason; /* GPY_WAIT_*: what the goroutine waits for (diagnostics) */
+    int fd;     /* GPY_WAIT_IO: the fd */
 } gpy_waiter;
 void gpy_waiter_init(gpy_waiter *w);
 int gpy_park_wait(gpy_waiter *w, int64_t deadline_ns);
@@ -245,6 +311,15 @@ int gpy_chan_close(gpy_chan *ch);
 size_t gpy_chan_len(const gpy_chan *ch);
 size_t gpy_chan_cap(const gpy_chan *ch);
 size_t gpy_chan_elemsize(const gpy_chan *ch);
+
+/* gpy_chan_waits calls fn for every goroutine blocked in a channel
+ * operation or select, with the (non-nil) channels it waits on; fn must
+ * not use channels (the channel lock is held). Returns the count. For
+ * leak reports. gpy_chan_refs: a channel's reference count. */
+int gpy_chan_waits(void (*fn)(gpy_g *g, gpy_chan *const *chs, int n,
+                              void *arg),
+                   void *arg);
+long gpy_chan_refs(const gpy_chan *ch);
 
 /* gpy_chan_count returns how many channels exist (for leak checks);
  * gpy_chan_debug whether gpy_chan_check knows freed channels. */

@@ -78,6 +78,11 @@ struct gpy_g {
     int inflight; /* wakeups from other threads not yet consumed */
     gpy_g *all_prev, *all_next; /* list of every live goroutine */
     gpy_waiter *wait;           /* interruptible wait it is parked in */
+    void *info;                 /* the binding's diagnostics */
+    int64_t wait_since;         /* when it parked (coarse clock) */
+    int64_t run_start;          /* its run since it last parked (when
+                                   runs are tracked) */
+    int parked;                 /* it parked since it last ran */
     int interrupted;            /* an interrupt arrived while not waiting */
 #ifdef GPY_ASAN
     void *asan_fake;         /* ASan fake stack saved across a switch */

@@ -87,6 +87,7 @@ gpy_offload(void (*fn)(void *arg), void *arg)
     j.fn = fn;
     j.arg = arg;
     gpy_waiter_init(&j.w);
+    j.w.reason = GPY_WAIT_SYSCALL;
 
     pthread_mutex_lock(&O.mu);
     /* An idle worker counts only if no queued job has claimed it yet: after

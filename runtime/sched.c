@@ -257,6 +257,7 @@ gpy_sched_set_hooks(const gpy_hooks *h)
     TAKE(gil_released)
     TAKE(switched)
     TAKE(signal_arrived)
+    TAKE(run_ended)
 #undef TAKE
 }
 
@@ -332,6 +333,53 @@ void
 gpy_g_set_patch(gpy_g *g, void *data)
 {
     g->patch = data;
+}
+
+void
+gpy_g_get_status(const gpy_g *g, gpy_g_status *st)
+{
+    st->reason = GPY_WAIT_OTHER;
+    st->fd = -1;
+    st->since_ns = 0;
+    if (g == S.cur && g->state == GPY_G_RUNNING) {
+        st->state = GPY_STATE_RUNNING;
+        return;
+    }
+    if (g->state != GPY_G_PARKED || !g->wait) {
+        st->state = GPY_STATE_RUNNABLE;
+        return;
+    }
+    st->state = GPY_STATE_WAITING;
+    st->reason = g->wait->reason;
+    st->fd = g->wait->fd;
+    st->since_ns = g->wait_since;
+}
+
+gpy_g *
+gpy_sched_running_g(void)
+{
+    gpy_g *g = __atomic_load_n(&S.cur, __ATOMIC_ACQUIRE);
+    return g && __atomic_load_n(&g->state, __ATOMIC_RELAXED) == GPY_G_RUNNING
+               ? g
+               : NULL;
+}
+
+int
+gpy_sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return gpy__sys_sigaction(sig, act, old);
+}
+
+void *
+gpy_g_info(const gpy_g *g)
+{
+    return g->info;
+}
+
+void
+gpy_g_set_info(gpy_g *g, void *info)
+{
+    g->info = info;
 }
 
 size_t
@@ -463,10 +511,72 @@ drain_remote(void)
 
 /* ---- switching ---- */
 
+/* Run accounting (gpy_sched_track_runs): the running goroutine's run, and
+ * the run the monitor reported (run_ended follows when it ends). */
+static int track_runs;
+static uint64_t run_id, reported_id;
+static int64_t run_start, reported_start;
+
+static void
+run_begins(gpy_g *next)
+{
+    if (next->parked || !next->run_start) {
+        next->run_start = gpy_now_coarse_ns();
+    }
+    next->parked = 0;
+    __atomic_store_n(&run_id, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&run_start, next->run_start, __ATOMIC_RELAXED);
+    __atomic_store_n(&run_id, next->id, __ATOMIC_RELEASE);
+}
+
+/* run_ends: g parks or returns. */
+static void
+run_ends(gpy_g *g)
+{
+    g->parked = 1;
+    if (track_runs &&
+        g->id == __atomic_load_n(&reported_id, __ATOMIC_ACQUIRE) &&
+        g->run_start == reported_start) {
+        __atomic_store_n(&reported_id, 0, __ATOMIC_RELEASE);
+        if (S.hooks.run_ended) {
+            S.hooks.run_ended(g->id, gpy_now_coarse_ns() - g->run_start);
+        }
+    }
+}
+
+void
+gpy_sched_track_runs(int on)
+{
+    track_runs = on;
+}
+
+int
+gpy_sched_current_run(uint64_t *id, int64_t *start_ns, void **user)
+{
+    gpy_g *g = __atomic_load_n(&S.cur, __ATOMIC_ACQUIRE);
+    if (!g || __atomic_load_n(&g->state, __ATOMIC_RELAXED) != GPY_G_RUNNING) {
+        return 0;
+    }
+    *id = __atomic_load_n(&run_id, __ATOMIC_ACQUIRE);
+    *start_ns = __atomic_load_n(&run_start, __ATOMIC_RELAXED);
+    *user = __atomic_load_n(&g->user, __ATOMIC_RELAXED);
+    return *id != 0;
+}
+
+void
+gpy_sched_mark_reported(uint64_t id, int64_t start_ns)
+{
+    reported_start = start_ns;
+    __atomic_store_n(&reported_id, id, __ATOMIC_RELEASE);
+}
+
 static void
 switch_to(gpy_g *self, gpy_g *next)
 {
     __atomic_store_n(&S.nswitch, S.nswitch + 1, __ATOMIC_RELAXED);
+    if (track_runs) {
+        run_begins(next);
+    }
     S.cur = next;
     next->state = GPY_G_RUNNING;
     if (S.hooks.switched) {
@@ -605,6 +715,9 @@ schedule(gpy_g *self)
             }
             gpy_g *next = runq_pop();
             if (next == self) {
+                if (track_runs) {
+                    run_begins(self);
+                }
                 self->state = GPY_G_RUNNING;
                 if (S.hooks.switched) {
                     S.hooks.switched(self);
@@ -645,6 +758,9 @@ void
 gpy__park(void)
 {
     gpy_g *self = S.cur;
+    if (track_runs) {
+        run_ends(self);
+    }
     self->state = GPY_G_PARKED;
     schedule(self);
 }
@@ -710,6 +826,9 @@ g_trampoline(void *arg)
         free(z);
     }
     g->fn(g->arg);
+    if (track_runs) {
+        run_ends(g);
+    }
     g_exit();
 }
 

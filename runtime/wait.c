@@ -36,6 +36,8 @@ gpy_waiter_init(gpy_waiter *w)
     w->done = 0;
     w->result = 0;
     w->intr = 1;
+    w->reason = GPY_WAIT_OTHER;
+    w->fd = -1;
 }
 
 typedef struct timed {
@@ -79,6 +81,9 @@ gpy_park_wait(gpy_waiter *w, int64_t deadline_ns)
      * we are marked parked: the wakeup cannot be lost. */
     /* A stale remote wakeup (meant for an earlier wait) may resume us:
      * park until this waiter is really done. */
+    if (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) != 2) {
+        self->wait_since = gpy_now_coarse_ns();
+    }
     while (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) != 2) {
         self->wait = w;
         gpy__park();
@@ -89,6 +94,34 @@ gpy_park_wait(gpy_waiter *w, int64_t deadline_ns)
         gpy__watchers_add(-1);
     }
     return w->result;
+}
+
+int64_t
+gpy_now_coarse_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *
+gpy_wait_reason_name(int reason)
+{
+    static const char *const names[GPY_WAIT_COUNT] = {
+        [GPY_WAIT_OTHER] = "waiting",
+        [GPY_WAIT_CHAN_SEND] = "chan send",
+        [GPY_WAIT_CHAN_RECV] = "chan receive",
+        [GPY_WAIT_CHAN_SEND_NIL] = "chan send (nil chan)",
+        [GPY_WAIT_CHAN_RECV_NIL] = "chan receive (nil chan)",
+        [GPY_WAIT_SELECT] = "select",
+        [GPY_WAIT_SELECT_NOCASES] = "select (no cases)",
+        [GPY_WAIT_SLEEP] = "sleep",
+        [GPY_WAIT_IO] = "IO wait",
+        [GPY_WAIT_LOCK] = "lock",
+        [GPY_WAIT_SYSCALL] = "syscall",
+        [GPY_WAIT_SIGNAL] = "signal wait",
+    };
+    return reason >= 0 && reason < GPY_WAIT_COUNT ? names[reason] : "waiting";
 }
 
 int
@@ -117,6 +150,7 @@ gpy_sleep_ns(int64_t ns)
     }
     gpy_waiter w;
     gpy_waiter_init(&w);
+    w.reason = GPY_WAIT_SLEEP;
     int r = gpy_park_wait(&w, gpy_now_ns() + ns);
     return r == -ETIMEDOUT ? 0 : r;
 }
@@ -163,8 +197,17 @@ fdw_reserve(int fd)
     return 0;
 }
 
+static int fd_wait(int fd, int events, int64_t deadline_ns, int reason);
+
 int
 gpy_fd_wait(int fd, int events, int64_t deadline_ns)
+{
+    return fd_wait(fd, events, deadline_ns, GPY_WAIT_IO);
+}
+
+/* fd_wait is gpy_fd_wait, the goroutine's dump saying reason. */
+static int
+fd_wait(int fd, int events, int64_t deadline_ns, int reason)
 {
     if (!gpy_sched_active()) {
         struct pollfd p = {fd,
@@ -194,6 +237,8 @@ gpy_fd_wait(int fd, int events, int64_t deadline_ns)
     }
     iowait iw;
     gpy_waiter_init(&iw.fw.w);
+    iw.fw.w.reason = reason;
+    iw.fw.w.fd = fd;
     iw.fw.fd = fd;
     iw.fw.prev = NULL;
     iw.fw.next = fdw[fd];
@@ -251,7 +296,7 @@ gpy_child_wait(int pid, int64_t deadline_ns)
 #ifdef SYS_pidfd_open
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pfd >= 0) {
-        int r = gpy_fd_wait(pfd, GPY_READ, deadline_ns);
+        int r = fd_wait(pfd, GPY_READ, deadline_ns, GPY_WAIT_SYSCALL);
         gpy__sys_close(pfd);
         return r < 0 ? r : 0;
     }

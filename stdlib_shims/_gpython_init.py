@@ -76,3 +76,21 @@ os.register_at_fork(after_in_child=_after_fork_child)
 if runtime == "goroutines":
     import _gpython_thread
     _gpython_thread.install()
+
+
+def _leakreport():
+    # -X gpython.leakreport / GPYTHON_LEAKREPORT=1: leaked goroutines at
+    # exit (atexit runs while the goroutines still exist).
+    on = sys._xoptions.get("gpython.leakreport")
+    if on is None and not sys.flags.ignore_environment:
+        on = os.environ.get("GPYTHON_LEAKREPORT") not in (None, "", "0")
+    if on:
+        import atexit
+
+        def report():
+            import _gpython_leaks
+            _gpython_leaks.report()
+        atexit.register(report)
+
+
+_leakreport()

@@ -24,7 +24,8 @@ import _gpython
 import _gpython_init
 import _gpython_thread
 
-__all__ = ["runtime", "start_os_thread", "OSThread"]
+__all__ = ["runtime", "start_os_thread", "OSThread", "goroutines",
+           "numgoroutine", "dump", "leaks", "Goroutine"]
 
 runtime = _gpython_init.runtime
 """The runtime threads run on: "goroutines" or "threads"."""
@@ -83,3 +84,63 @@ else:
                     del threading._limbo[self]
                 raise
             self._started.wait()
+
+
+# ---- diagnostics --------------------------------------------------------
+
+class Goroutine:
+    """One goroutine as gpython.goroutines() sees it.
+
+    id            the goroutine id (threading.get_ident() inside it)
+    name          the function given to go(), or the threading.Thread's
+                  name ("main" for the main goroutine)
+    state         "running", "runnable" or "waiting"
+    wait_reason   what a waiting goroutine waits for, in Go's words:
+                  "chan send", "chan receive", "select", "sleep",
+                  "IO wait", "lock", "syscall", ... (None otherwise)
+    fd            the fd of an "IO wait", else -1
+    waiting_since time.monotonic() when it started waiting (None if not)
+    stack         [(filename, lineno, function)], outermost first
+    created_by    (filename, lineno, function) of the go() or
+                  Thread.start() call, None for the main goroutine
+    creator       the id of the goroutine that started it (0: none)
+    """
+
+    __slots__ = ("id", "name", "state", "wait_reason", "fd",
+                 "waiting_since", "stack", "created_by", "creator")
+
+    def __init__(self, d):
+        for k in self.__slots__:
+            setattr(self, k, d[k])
+
+    def __repr__(self):
+        st = self.wait_reason if self.state == "waiting" else self.state
+        return "<Goroutine %d %r [%s]>" % (self.id, self.name, st)
+
+
+def goroutines():
+    """goroutines() -> [Goroutine]: every goroutine, main first."""
+    return [Goroutine(d) for d in _gpython._goroutines()]
+
+
+def numgoroutine():
+    """numgoroutine() -> int: how many goroutines exist (Go's
+    runtime.NumGoroutine)."""
+    return _gpython.numgoroutine()
+
+
+def dump(file=None):
+    """dump(file=sys.stderr): print every goroutine as SIGQUIT does (Go's
+    format; identical goroutines grouped), without exiting."""
+    import sys
+    if file is None:
+        file = sys.stderr
+    file.write(_gpython._dump())
+    file.flush()
+
+
+def leaks():
+    """leaks() -> [Goroutine]: goroutines blocked forever on channels no
+    running code can reach any more (see _gpython_leaks)."""
+    import _gpython_leaks
+    return _gpython_leaks.find()
