@@ -174,7 +174,23 @@ w_name(wbuf *w, gpy_g *g)
         return;
     }
     PyObject *q = gpy_cpy_callable_name(gi->f);
-    if (q) {
+    size_t len;
+    const char *p = q ? gpy_cpy_str_bytes(q, &len) : NULL;
+    if (p) {
+        /* f.__qualname__ without the functions it is nested in:
+         * "Server.handle", not "main.<locals>.Server.handle". */
+        static const char nest[] = "<locals>.";
+        for (size_t i = len; i-- > 0;) {
+            if (i + sizeof(nest) - 1 <= len &&
+                memcmp(p + i, nest, sizeof(nest) - 1) == 0) {
+                size_t cut = i + sizeof(nest) - 1;
+                p += cut;
+                len -= cut;
+                break;
+            }
+        }
+        w_bytes(w, p, len);
+    } else if (q) {
         w_pystr(w, q);
     } else if (PyCFunction_Check(gi->f)) {
         w_str(w, ((PyCFunctionObject *)gi->f)->m_ml->ml_name);
@@ -295,6 +311,23 @@ mix(uint64_t h, uint64_t v)
     return h * 0xff51afd7ed558ccdull;
 }
 
+/* line_of is gpy_cpy_code_line with a one-entry cache: consecutive
+ * goroutines of a dump mostly stand at the same place. Lines, not
+ * instructions, make blocks alike: a specialised call is made from the
+ * instruction before the one its first, unspecialised, runs made it from. */
+static int
+line_of(PyObject *code, int lasti)
+{
+    static PyObject *c_code;
+    static int c_lasti, c_line;
+    if (code != c_code || lasti != c_lasti) {
+        c_line = gpy_cpy_code_line(code, lasti);
+        c_code = code;
+        c_lasti = lasti;
+    }
+    return c_line;
+}
+
 /* signature: what makes two goroutines' blocks alike (not their id nor
  * how long they have waited). */
 static uint64_t
@@ -310,7 +343,7 @@ signature(gpy_g *g)
         h = mix(h, (uint64_t)(uintptr_t)gi->f);
         h = mix(h, (uint64_t)(uintptr_t)gi->name);
         h = mix(h, (uint64_t)(uintptr_t)gi->ccode);
-        h = mix(h, (uint64_t)gi->clasti);
+        h = mix(h, gi->ccode ? (uint64_t)line_of(gi->ccode, gi->clasti) : 0);
     } else {
         h = mix(h, (uint64_t)(uintptr_t)g);
     }
@@ -320,7 +353,7 @@ signature(gpy_g *g)
     int n = ts ? gpy_cpy_stack(ts, fr, MAX_FRAMES, &more) : 0;
     for (int i = 0; i < n; i++) {
         h = mix(h, (uint64_t)(uintptr_t)fr[i].code);
-        h = mix(h, (uint64_t)fr[i].lasti);
+        h = mix(h, (uint64_t)line_of(fr[i].code, fr[i].lasti));
     }
     return h | 1; /* 0 marks a free slot */
 }

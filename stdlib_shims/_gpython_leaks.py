@@ -19,8 +19,11 @@ import _gpython
 
 
 def _frames_of(frame):
+    # A frame that is executing (every goroutine's innermost ones are)
+    # does not show its locals to gc.get_referents: f_locals does.
     while frame is not None:
         yield frame
+        yield frame.f_locals
         frame = frame.f_back
 
 
@@ -30,6 +33,8 @@ def find():
     me = _gpython.goid()
     waits.pop(me, None)
     frames = sys._current_frames()
+    del frames[me]
+    frames[me] = sys._getframe()
     # Python chan objects by runtime channel, and how many there are of
     # each (a runtime channel with more references than Python wrappers is
     # held by C code).
@@ -60,9 +65,13 @@ def find():
             for r in gc.get_referents(o):
                 mark(r)
 
-    # Roots: the modules, every goroutine's stack but the candidates'.
+    # Roots: the modules, every goroutine's stack but the candidates' (and
+    # but this function's own frame, which holds every chan and frame).
     mark(sys.modules)
     for gid, f in frames.items():
+        if gid == me:
+            while f is not None and f.f_code.co_filename == __file__:
+                f = f.f_back
         if gid not in candidates:
             for fr in _frames_of(f):
                 mark(fr)
