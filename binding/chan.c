@@ -455,6 +455,27 @@ chan_recv_(ChanObject *self, PyObject *unused)
     return t;
 }
 
+/* for v in ch: Go's `for v := range ch` — values until ch is closed and
+ * drained. */
+static PyObject *
+chan_iter(PyObject *self)
+{
+    Py_INCREF(self);
+    return self;
+}
+
+static PyObject *
+chan_iternext(ChanObject *self)
+{
+    PyObject *v;
+    int ok = recv_into(self, &v);
+    if (ok <= 0) {
+        Py_XDECREF(v);
+        return NULL; /* closed and drained (no exception): StopIteration */
+    }
+    return v;
+}
+
 static PyObject *
 chan_close(ChanObject *self, PyObject *unused)
 {
@@ -641,6 +662,8 @@ static PyType_Slot chan_slots[] = {
     {Py_tp_getset, chan_getset},
     {Py_tp_members, chan_members},
     {Py_tp_repr, chan_repr},
+    {Py_tp_iter, chan_iter},
+    {Py_tp_iternext, chan_iternext},
     {Py_tp_richcompare, chan_richcompare},
     {Py_tp_hash, chan_hash},
     {Py_sq_length, chan_len},

@@ -38,7 +38,8 @@ static struct {
     gpy_g *prev; /* the goroutine that switched to cur */
     gpy_g *runq_head, *runq_tail;
     gpy_g *zombie; /* exited goroutine whose stack is freed by the next one */
-    gpy_g *all;    /* every live goroutine but main */
+    gpy_g *all;      /* every live goroutine but main, oldest first */
+    gpy_g *all_tail; /* ... and the newest (dumps list them in order) */
     size_t count;
     uint64_t next_id;
     unsigned tick;
@@ -796,6 +797,9 @@ g_exit(void)
     self->state = GPY_G_DEAD;
     free(self->patch);
     self->patch = NULL;
+    if (S.all_tail == self) {
+        S.all_tail = self->all_prev;
+    }
     if (self->all_prev) {
         self->all_prev->all_next = self->all_next;
     } else {
@@ -867,12 +871,14 @@ setup(gpy_g *g)
 #else
 #error "unsupported architecture"
 #endif
-    g->all_prev = NULL;
-    g->all_next = S.all;
-    if (S.all) {
-        S.all->all_prev = g;
+    g->all_next = NULL;
+    g->all_prev = S.all_tail;
+    if (S.all_tail) {
+        S.all_tail->all_next = g;
+    } else {
+        S.all = g;
     }
-    S.all = g;
+    S.all_tail = g;
     S.count++;
     g->state = GPY_G_PARKED;
     make_runnable(g);
@@ -980,7 +986,7 @@ gpy_sched_after_fork(void)
     gpy__chan_after_fork();
     S.runq_head = S.runq_tail = NULL;
     S.remote_head = S.remote_tail = NULL;
-    S.all = NULL;
+    S.all = S.all_tail = NULL;
     S.count = 1;
     S.nwatchers = 0;
     gpy__deadlock_after_fork();
@@ -989,7 +995,7 @@ gpy_sched_after_fork(void)
     if (self != &S.main_g) {
         /* The forking goroutine becomes the child's main goroutine (it is
          * the one Python runs signal handlers in now). */
-        S.all = self;
+        S.all = S.all_tail = self;
         self->all_prev = self->all_next = NULL;
         S.main_g.state = GPY_G_DEAD;
         S.main_g.user = NULL;
