@@ -16,12 +16,17 @@ import sys
 import _gpython
 
 RUNTIMES = ("goroutines", "threads")
+# What pygolang's gpython users pass: its gevent runtime is what our
+# goroutines are (cooperative, one OS thread, blocking calls park).
+ALIASES = {"gevent": "goroutines"}
 
 
 def _runtime():
     rt = sys._xoptions.get("gpython.runtime")
+    rt = ALIASES.get(rt, rt)
     if rt is None or rt is True:
         rt = os.environ.get("GPYTHON_RUNTIME") or "goroutines"
+        rt = ALIASES.get(rt, rt)
         if sys.flags.ignore_environment:
             rt = "goroutines"
     elif rt in RUNTIMES:
@@ -94,3 +99,20 @@ def _leakreport():
 
 
 _leakreport()
+
+
+def _goless_path():
+    # goless's API on our goroutines (stdlib_shims/_gpython_goless): after
+    # site-packages, so an installed goless is what `import goless` gets,
+    # unless -X gpython.goless / GPYTHON_GOLESS=1 asks for ours.
+    d = os.path.join(os.path.dirname(__file__), "_gpython_goless")
+    ours = sys._xoptions.get("gpython.goless")
+    if ours is None and not sys.flags.ignore_environment:
+        ours = os.environ.get("GPYTHON_GOLESS") not in (None, "", "0")
+    if ours:
+        sys.path.insert(0, d)
+    else:
+        sys.path.append(d)
+
+
+_goless_path()

@@ -57,23 +57,54 @@ def func(f):
 def _meth(cls, fcall):
     def deco(f):
         f = _func(f)
-        if isinstance(f, (staticmethod, classmethod)):
-            name = f.__func__.__name__
+        inner = f
+        if isinstance(f, property):
+            # @func(Class) over @property (or @Class.prop.setter): named
+            # after its getter.
+            inner = f.fget
+            if inner is None:
+                raise ValueError("func(cls) used on property without getter")
+        if isinstance(inner, (staticmethod, classmethod)):
+            name = inner.__func__.__name__
         else:
-            name = f.__name__
+            name = inner.__name__
         setattr(cls, name, f)
 
         # `@func(cls) def name` assigns to `name` in the caller's namespace;
         # hand back what was bound there so nothing gets shadowed.
+        ns = fcall.f_locals
         missing = object()
-        already = fcall.f_locals.get(name, missing)
+        already = ns.get(name, missing)
         if already is not missing:
             return already
-        return None
+        if fcall.f_code.co_flags & 0x1:     # CO_OPTIMIZED: a function body
+            return None
+        # A module or class body: leave `name` unbound. Python stores what
+        # we return over the _Unbind we put there; freed, it takes the
+        # marker out again.
+        ns[name] = _Unbind(ns, name)
+        return _UNBOUND
     return deco
 
 
+_UNBOUND = object()
+
+
+class _Unbind(object):
+    __slots__ = ('ns', 'name')
+
+    def __init__(self, ns, name):
+        self.ns, self.name = ns, name
+
+    def __del__(self):
+        if self.ns.get(self.name) is _UNBOUND:
+            del self.ns[self.name]
+
+
 def _func(f):
+    if isinstance(f, property):
+        return property(*(g if g is None else _func(g)
+                          for g in (f.fget, f.fset, f.fdel)), f.__doc__)
     # staticmethod & friends: wrap the function inside, then repack.
     fclass = None
     if isinstance(f, (staticmethod, classmethod)):
@@ -81,7 +112,7 @@ def _func(f):
         f = f.__func__
 
     @functools.wraps(f)
-    def _goframe_wrapper(*argv, **kw):
+    def _goframe(*argv, **kw):
         # defer() finds this frame as its caller's parent and registers the
         # deferred calls in __goframe__.
         __goframe__ = _GoFrame()
@@ -89,8 +120,8 @@ def _func(f):
             return f(*argv, **kw)
 
     if fclass is not None:
-        return fclass(_goframe_wrapper)
-    return _goframe_wrapper
+        return fclass(_goframe)
+    return _goframe
 
 _wrapper_code = _func(lambda: None).__code__
 

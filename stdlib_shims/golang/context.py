@@ -258,8 +258,10 @@ class _ValueCtx(_BaseCtx):
         _BaseCtx.__init__(ctx, None, parent)
 
     def value(ctx, key):
-        k = ctx._key
-        if k is key or (type(k) is type(key) and k == key):
+        # As pygolang: the same key object, not an equal one (Go compares
+        # keys with ==, but pygolang's users create keys as unique
+        # objects, and an equal string from elsewhere must not match).
+        if ctx._key is key:
             return ctx._value
         return _BaseCtx.value(ctx, key)
 

@@ -270,6 +270,24 @@ class WorkGroup(object):
                     g._cancel()
             exc = None
 
+    # with WorkGroup(ctx) as wg: ... waits for the group at the end of the
+    # block, as wg.wait() would; an error wait() raises has the block's own
+    # exception (if any) as its __context__.
+    def __enter__(g):
+        return g
+
+    def __exit__(g, exc_type, exc_val, exc_tb):
+        try:
+            g.wait()
+        except BaseException as e:
+            if exc_val is not None and e is not exc_val:
+                c = e
+                while c.__context__ is not None and c.__context__ is not exc_val:
+                    c = c.__context__
+                if c.__context__ is None and c is not exc_val:
+                    c.__context__ = exc_val
+            raise
+
     def wait(g):
         g._wg.wait()
         g._cancel()
