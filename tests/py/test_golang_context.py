@@ -146,16 +146,18 @@ class TestContext(unittest.TestCase):
         self.assertIsNone(ctx.value(k2))
         self.assertIs(ctx.done(), nilchan)
         self.assertIsNone(ctx.err())
-        # keys compare as in Go: equal values of the same type
-        ctx = context.with_value(ctx, "key-%d" % 1, "v2")
-        self.assertEqual(ctx.value("key-" + "1"), "v2")
-        ctx = context.with_value(ctx, 1, "int")
-        self.assertIsNone(ctx.value(1.0))
-        self.assertIsNone(ctx.value(True))
-        self.assertEqual(ctx.value(1), "int")
+        # keys match as in pygolang: the same object, not an equal one
+        key = "key-%d" % 1
+        ctx = context.with_value(ctx, key, "v2")
+        self.assertEqual(ctx.value(key), "v2")
+        self.assertIsNone(ctx.value("".join(["key-", "1"])))
+        ctx = context.with_value(ctx, 1000, "int")
+        self.assertIsNone(ctx.value(1000.0))
         self.assertEqual(ctx.value(k1), "v1")
-        ctx = context.with_value(ctx, [1], "unhashable ok")
-        self.assertEqual(ctx.value([1]), "unhashable ok")
+        ukey = [1]
+        ctx = context.with_value(ctx, ukey, "unhashable ok")
+        self.assertEqual(ctx.value(ukey), "unhashable ok")
+        self.assertIsNone(ctx.value([1]))
 
     def test_errors(self):
         from golang import error, errors, fmt
