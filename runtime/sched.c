@@ -38,7 +38,7 @@ static struct {
     gpy_g *prev; /* the goroutine that switched to cur */
     gpy_g *runq_head, *runq_tail;
     gpy_g *zombie; /* exited goroutine whose stack is freed by the next one */
-    gpy_g *all;      /* every live goroutine but main, oldest first */
+    gpy_g *all;    /* every live goroutine but main, oldest first */
     gpy_g *all_tail; /* ... and the newest (dumps list them in order) */
     size_t count;
     uint64_t next_id;
