@@ -25,6 +25,7 @@ enum { DT_OBJECT, DT_STRUCTZ, DT_BOOL, DT_INT, DT_DOUBLE, DT_BYTES, DT_COUNT };
 typedef struct {
     PyTypeObject *chan_type;
     PyObject *panic_error; /* _PanicError */
+    PyObject *case_error;  /* _SelectCaseError(AttributeError, TypeError) */
     PyObject *default_obj; /* the `default` select case */
     PyObject
         *typed_nil[DT_COUNT]; /* chan.nil(dtype); [DT_OBJECT] is nilchan */
@@ -206,6 +207,11 @@ void gpy_py_flush_std(void);
 /* gpy_py_report_escaped reports the exception set, which escaped goroutine
  * id, and ends the process: status 2 as Go does, or SystemExit's code. */
 void gpy_py_report_escaped(uint64_t id) __attribute__((noreturn));
+
+/* gpy_py_err_note adds a note (PEP 678) to the exception set: where the
+ * peers' exact message is kept for compatibility, ours goes there. Keeps
+ * the exception if the note cannot be added. */
+void gpy_py_err_note(const char *fmt, ...);
 
 /* The runtime's hooks for fatal ends: deadlock, stack overflow. */
 void gpy_py_report_deadlock(void);

@@ -82,11 +82,11 @@ parse_dtype(PyObject *dtype, size_t *esize)
         }
         PyErr_Clear();
     }
-    PyErr_Format(PyExc_TypeError,
-                 "chan: invalid dtype %R (expected 'object', 'C.structZ', "
-                 "'C.bool', 'C.int', 'C.double' or 'C.bytes:N' with "
-                 "1 <= N <= %u)",
-                 dtype, BYTES_MAX);
+    /* pygolang's words (its tests check them), ours in a note */
+    PyErr_Format(PyExc_TypeError, "pychan: invalid dtype: %R", dtype);
+    gpy_py_err_note("chan: expected dtype 'object', 'C.structZ', 'C.bool', "
+                    "'C.int', 'C.double' or 'C.bytes:N' with 1 <= N <= %u",
+                    BYTES_MAX);
     return -1;
 }
 

@@ -63,6 +63,12 @@ Py_tracefunc gpy_cpy_get_trace(PyThreadState *ts, PyObject **obj);
 int gpy_cpy_frame_trace_opcodes(PyFrameObject *f);
 void gpy_cpy_frame_set_trace_opcodes(PyFrameObject *f, int on);
 
+/* gpy_cpy_frame_unbind makes local variable `name` of function frame f
+ * unbound (its fast slot, or its cell's contents, emptied) if it holds
+ * `value`: 1 done, 0 not bound to value or no such local. For pygolang's
+ * `@func(Class) def name`, which leaves no `name` in the caller. */
+int gpy_cpy_frame_unbind(PyFrameObject *f, PyObject *name, PyObject *value);
+
 /* gpy_cpy_write_unraisable reports the exception set through
  * sys.unraisablehook as "Exception ignored <msg>: <obj>". */
 void gpy_cpy_write_unraisable(const char *msg, PyObject *obj);

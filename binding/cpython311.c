@@ -220,6 +220,40 @@ gpy_cpy_frame_set_trace_opcodes(PyFrameObject *f, int on)
     f->f_trace_opcodes = (char)on;
 }
 
+int
+gpy_cpy_frame_unbind(PyFrameObject *f, PyObject *name, PyObject *value)
+{
+    _PyInterpreterFrame *fr = f->f_frame;
+    PyCodeObject *co = fr->f_code;
+    if (!(co->co_flags & CO_OPTIMIZED)) {
+        return 0;
+    }
+    /* (stacktop is not kept up to date while the frame executes) */
+    for (int i = 0; i < co->co_nlocalsplus; i++) {
+        PyObject *n = PyTuple_GET_ITEM(co->co_localsplusnames, i);
+        if (PyUnicode_Compare(n, name) != 0) {
+            continue;
+        }
+        _PyLocals_Kind k = _PyLocals_GetKind(co->co_localspluskinds, i);
+        PyObject *v = fr->localsplus[i];
+        if ((k & (CO_FAST_CELL | CO_FAST_FREE)) && v && PyCell_Check(v)) {
+            if (PyCell_GET(v) != value) {
+                return 0;
+            }
+            PyCell_SET(v, NULL);
+            Py_DECREF(value);
+            return 1;
+        }
+        if (v != value) {
+            return 0;
+        }
+        fr->localsplus[i] = NULL;
+        Py_DECREF(value);
+        return 1;
+    }
+    return 0;
+}
+
 void
 gpy_cpy_write_unraisable(const char *msg, PyObject *obj)
 {

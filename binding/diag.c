@@ -749,14 +749,18 @@ diag_chan_info(PyObject *m, PyObject *o)
         return NULL;
     }
     ch = ((ChanObject *)o)->ch;
-    return Py_BuildValue("(Nl)", PyLong_FromVoidPtr(ch), gpy_chan_refs(ch));
+    size_t nrecv, nsend;
+    gpy_chan_queued(ch, &nrecv, &nsend);
+    return Py_BuildValue("(Nlnn)", PyLong_FromVoidPtr(ch), gpy_chan_refs(ch),
+                         (Py_ssize_t)nrecv, (Py_ssize_t)nsend);
 }
 
 PyMethodDef gpy_py_diag_methods[] = {
     {"_chan_waits", diag_chan_waits, METH_NOARGS,
      "{goroutine id: [channel address]} of goroutines blocked on channels."},
     {"_chan_info", diag_chan_info, METH_O,
-     "(address, references) of a chan's runtime channel."},
+     "(address, references, receivers waiting, senders waiting) of a chan's\n"
+     "runtime channel."},
     {"_goroutines", diag_goroutines, METH_NOARGS,
      "every goroutine as a dict (gpython.goroutines())."},
     {"_dump", diag_dump, METH_NOARGS,

@@ -5,7 +5,23 @@
 #include "binding.h"
 #include "gpy_py.h"
 
+static PyObject *
+module_frame_unbind(PyObject *m, PyObject *const *args, Py_ssize_t n)
+{
+    (void)m;
+    if (n != 3 || !PyFrame_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_frame_unbind(frame, name, value)");
+        return NULL;
+    }
+    return PyBool_FromLong(
+        gpy_cpy_frame_unbind((PyFrameObject *)args[0], args[1], args[2]));
+}
+
 static PyMethodDef module_methods[] = {
+    {"_frame_unbind", (PyCFunction)(void (*)(void))module_frame_unbind,
+     METH_FASTCALL,
+     "_frame_unbind(frame, name, value): unbind a function frame's local\n"
+     "name if it holds value (for golang's @func(Class))."},
     {"select", (PyCFunction)(void (*)(void))gpy_py_select, METH_FASTCALL,
      "select(*cases) -> (index, value): wait for the first ready case."},
     {NULL, NULL, 0, NULL},
@@ -38,6 +54,21 @@ module_exec(PyObject *m)
     if (!st->panic_error) {
         return -1;
     }
+    /* A select case that is no channel operation: pygolang raises the
+     * AttributeError of looking up its __self__ (its tests check that);
+     * a TypeError is what the mistake is. Both catch it. */
+    PyObject *bases = PyTuple_Pack(2, PyExc_AttributeError, PyExc_TypeError);
+    st->case_error = bases
+                         ? PyErr_NewExceptionWithDoc(
+                               "golang._SelectCaseError",
+                               "a select case that is not ch.recv, ch.recv_, "
+                               "(ch.send, value) or default",
+                               bases, NULL)
+                         : NULL;
+    Py_XDECREF(bases);
+    if (!st->case_error) {
+        return -1;
+    }
     if (PyModule_AddObjectRef(m, "chan", (PyObject *)st->chan_type) < 0 ||
         PyModule_AddObjectRef(m, "default", st->default_obj) < 0 ||
         PyModule_AddObjectRef(m, "nilchan", st->typed_nil[DT_OBJECT]) < 0 ||
@@ -54,6 +85,7 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     gpy_py_state *st = PyModule_GetState(m);
     Py_VISIT(st->chan_type);
     Py_VISIT(st->panic_error);
+    Py_VISIT(st->case_error);
     Py_VISIT(st->default_obj);
     for (int i = 0; i < DT_COUNT; i++) {
         Py_VISIT(st->typed_nil[i]);
@@ -67,6 +99,7 @@ module_clear(PyObject *m)
     gpy_py_state *st = PyModule_GetState(m);
     Py_CLEAR(st->chan_type);
     Py_CLEAR(st->panic_error);
+    Py_CLEAR(st->case_error);
     Py_CLEAR(st->default_obj);
     for (int i = 0; i < DT_COUNT; i++) {
         Py_CLEAR(st->typed_nil[i]);

@@ -3,8 +3,29 @@
  * with the goroutines' Python tracebacks. */
 #include "binding.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
+
+void
+gpy_py_err_note(const char *fmt, ...)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    va_list ap;
+    va_start(ap, fmt);
+    PyObject *note = PyUnicode_FromFormatV(fmt, ap);
+    va_end(ap);
+    PyObject *r =
+        note && v ? PyObject_CallMethod(v, "add_note", "O", note) : NULL;
+    if (!r) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(r);
+    Py_XDECREF(note);
+    PyErr_Restore(t, v, tb);
+}
 
 void
 gpy_py_flush_std(void)

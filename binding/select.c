@@ -36,7 +36,8 @@ typedef struct {
 
 /* parse_case fills c and sa for argument a (index i); -1 with TypeError. */
 static int
-parse_case(PyObject *a, Py_ssize_t i, gpy_case *c, sel_arg *sa)
+parse_case(gpy_py_state *st, PyObject *a, Py_ssize_t i, gpy_case *c,
+           sel_arg *sa)
 {
     ChanObject *co;
     if ((co = gpy_py_chan_op(a, OP_RECV))) {
@@ -54,10 +55,25 @@ parse_case(PyObject *a, Py_ssize_t i, gpy_case *c, sel_arg *sa)
         }
         sa->kind = K_SEND;
     } else {
-        PyErr_Format(PyExc_TypeError,
-                     "select: case %zd: expected ch.recv, ch.recv_, "
-                     "(ch.send, value) or default, got %.200s",
-                     i, Py_TYPE(a)->tp_name);
+        /* pygolang's words: it looks up the case's __self__ first */
+        PyObject *self = PyObject_GetAttrString(a, "__self__");
+        if (self || PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            if (self) {
+                PyErr_Format(st->case_error,
+                             "select: case %zd: %.200s is not a channel "
+                             "operation",
+                             i, Py_TYPE(a)->tp_name);
+            } else {
+                PyErr_Format(st->case_error,
+                             "'%.200s' object has no attribute '__self__'",
+                             Py_TYPE(a)->tp_name);
+            }
+            gpy_py_err_note("select: case %zd: expected ch.recv, ch.recv_, "
+                            "(ch.send, value) or default, got %.200s",
+                            i, Py_TYPE(a)->tp_name);
+        }
+        Py_XDECREF(self);
         return -1;
     }
     c->ch = co->ch;
@@ -124,7 +140,7 @@ gpy_py_select(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 goto done;
             }
             default_idx = (int)i;
-        } else if (parse_case(args[i], i, &cases[n], &sa[n]) < 0) {
+        } else if (parse_case(st, args[i], i, &cases[n], &sa[n]) < 0) {
             goto done;
         } else {
             n++;

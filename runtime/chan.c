@@ -524,6 +524,29 @@ gpy_chan_waits(void (*fn)(gpy_g *g, gpy_chan *const *chs, int n, void *arg),
     return count;
 }
 
+static size_t
+q_count(const waitq *q)
+{
+    size_t n = 0;
+    for (const sudog *sd = q->head; sd; sd = sd->next) {
+        n++;
+    }
+    return n;
+}
+
+void
+gpy_chan_queued(gpy_chan *ch, size_t *nrecv, size_t *nsend)
+{
+    *nrecv = *nsend = 0;
+    if (!ch) {
+        return;
+    }
+    chan_lock();
+    *nrecv = q_count(&ch->recvq);
+    *nsend = q_count(&ch->sendq);
+    chan_unlock();
+}
+
 long
 gpy_chan_refs(const gpy_chan *ch)
 {

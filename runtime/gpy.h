@@ -321,6 +321,10 @@ int gpy_chan_waits(void (*fn)(gpy_g *g, gpy_chan *const *chs, int n,
                    void *arg);
 long gpy_chan_refs(const gpy_chan *ch);
 
+/* gpy_chan_queued: how many receivers and senders wait in ch's queues
+ * (a select waiting on ch counts once per case on it); 0, 0 for nil. */
+void gpy_chan_queued(gpy_chan *ch, size_t *nrecv, size_t *nsend);
+
 /* gpy_chan_count returns how many channels exist (for leak checks);
  * gpy_chan_debug whether gpy_chan_check knows freed channels. */
 long gpy_chan_count(void);

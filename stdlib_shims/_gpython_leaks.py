@@ -44,7 +44,7 @@ def find():
     gc.collect()
     for o in gc.get_objects():
         if chan_type is not None and type(o) is chan_type:
-            addr, n = _gpython._chan_info(o)
+            addr, n = _gpython._chan_info(o)[:2]
             if addr:
                 wrappers.setdefault(addr, []).append(o)
                 refs[addr] = n

@@ -23,6 +23,7 @@ import sys, functools, codecs
 
 try:
     from _gpython import go, chan, select, default, nilchan, _PanicError
+    from _gpython import _frame_unbind
 except ImportError as e:
     raise ImportError("golang: this package needs the gpython runtime "
                       "(module _gpython); run the program with gpython") from e
@@ -77,12 +78,11 @@ def _meth(cls, fcall):
         already = ns.get(name, missing)
         if already is not missing:
             return already
-        if fcall.f_code.co_flags & 0x1:     # CO_OPTIMIZED: a function body
-            return None
-        # A module or class body: leave `name` unbound. Python stores what
-        # we return over the _Unbind we put there; freed, it takes the
-        # marker out again.
-        ns[name] = _Unbind(ns, name)
+        # Nothing was: leave `name` unbound. Python stores what we return
+        # over the _Unbind put in the namespace (a function's f_locals
+        # snapshot is refreshed by its next locals()); freed, that takes
+        # the name out again.
+        ns[name] = _Unbind(fcall, name)
         return _UNBOUND
     return deco
 
@@ -91,14 +91,19 @@ _UNBOUND = object()
 
 
 class _Unbind(object):
-    __slots__ = ('ns', 'name')
+    __slots__ = ('frame', 'name')
 
-    def __init__(self, ns, name):
-        self.ns, self.name = ns, name
+    def __init__(self, frame, name):
+        self.frame, self.name = frame, name
 
     def __del__(self):
-        if self.ns.get(self.name) is _UNBOUND:
-            del self.ns[self.name]
+        f, name = self.frame, self.name
+        self.frame = None
+        if f.f_code.co_flags & 0x1:         # CO_OPTIMIZED: a function body
+            if _frame_unbind(f, name, _UNBOUND):
+                f.f_locals.pop(name, None)  # the snapshot follows
+        elif f.f_locals.get(name) is _UNBOUND:
+            del f.f_locals[name]
 
 
 def _func(f):
@@ -110,6 +115,8 @@ def _func(f):
     if isinstance(f, (staticmethod, classmethod)):
         fclass = type(f)
         f = f.__func__
+    if getattr(f, '__code__', None) is _wrapper_code:
+        return f if fclass is None else fclass(f)     # func·func = func
 
     @functools.wraps(f)
     def _goframe(*argv, **kw):
@@ -123,6 +130,7 @@ def _func(f):
         return fclass(_goframe)
     return _goframe
 
+_wrapper_code = None
 _wrapper_code = _func(lambda: None).__code__
 
 

@@ -3,7 +3,7 @@
 built gpython, against gpython's goless and golang (not theirs).
 
     tests/peers/run_peer_suites.py --gpython build/gpython \\
-        [--goless CHECKOUT] [--pygolang CHECKOUT] [-k EXPR]
+        [--goless CHECKOUT] [--pygolang CHECKOUT] [-k EXPR] [--keep DIR]
 
 Needs pytest for /usr/bin/python3's site-packages (Debian: python3-pytest;
 pygolang's tests also want python3-six and python3-py). Not part of the
@@ -39,7 +39,7 @@ sys.modules.setdefault("mock", unittest.mock)   # goless's tests use mock
 # as golang.<x>_test) at the top: stand-ins let the rest of each file run;
 # a test that calls a helper is skipped, saying which.
 PYGOLANG_CONFTEST = """\
-import importlib, importlib.abc, importlib.util, sys, types
+import importlib, sys, types
 import pytest
 import golang
 
@@ -54,22 +54,107 @@ class _Helper(types.ModuleType):
 for h in ("_golang_test", "_context", "_errors", "_fmt", "_sync_test",
           "_time_test", "_errors_test", "_fmt_test", "_strings_test",
           "_cxx_test", "_os_test", "_golang_str", "_golang_str_pickle"):
+    try:
+        importlib.import_module("golang." + h)     # gpython has some
+        continue
+    except ImportError:
+        pass
     if not hasattr(golang, h):
         m = _Helper("golang." + h)
         sys.modules["golang." + h] = m
         setattr(golang, h, m)
 
-class _TestsAsGolang(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    # `from golang.golang_test import x`: the copied test file golang_test
-    def find_spec(self, name, path, target=None):
-        if name.startswith("golang.") and name.endswith("_test"):
-            return importlib.util.spec_from_loader(name, self)
-    def create_module(self, spec):
-        return importlib.import_module(spec.name.split(".", 1)[1])
-    def exec_module(self, module):
-        pass
+# golang._golang_test's helpers that tests call inside goroutines (where a
+# skip would be a panic) are real here: queue lengths from the runtime, and
+# C-side channel operations through gpython's C API (the capsule, called
+# by ctypes without the GIL, as a nogil Cython helper would).
+import ctypes, time as _time, _gpython
 
-sys.meta_path.insert(0, _TestsAsGolang())
+class _CAPI(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("size", ctypes.c_uint),
+                ("go", ctypes.c_void_p), ("chan_new", ctypes.c_void_p),
+                ("chan_incref", ctypes.c_void_p),
+                ("chan_decref", ctypes.c_void_p),
+                ("chan_send", ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                               ctypes.c_void_p)),
+                ("chan_recv", ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                               ctypes.c_void_p)),
+                ("chan_close", ctypes.CFUNCTYPE(ctypes.c_int,
+                                                ctypes.c_void_p)),
+                ("chan_len", ctypes.c_void_p), ("chan_cap", ctypes.c_void_p),
+                ("chan_elemsize", ctypes.c_void_p), ("select", ctypes.c_void_p),
+                ("chan_wrap", ctypes.c_void_p),
+                ("chan_unwrap", ctypes.PYFUNCTYPE(ctypes.c_void_p,
+                                                  ctypes.py_object,
+                                                  ctypes.c_size_t))]
+
+_get = ctypes.pythonapi.PyCapsule_GetPointer
+_get.restype, _get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+_capi = _CAPI.from_address(_get(_gpython._C_API, b"_gpython._C_API"))
+_ctypes = {"structZ": None, "bool": ctypes.c_bool, "int": ctypes.c_int,
+           "double": ctypes.c_double}
+
+def _cchan(pych, ctype):
+    t = _ctypes[ctype]
+    return _capi.chan_unwrap(pych, ctypes.sizeof(t) if t else 0), t
+
+def _mkcops(ctype):
+    def recv(pych):
+        ch, t = _cchan(pych, ctype)
+        v = t() if t else ctypes.c_char()
+        _capi.chan_recv(ch, ctypes.byref(v))
+        return v.value if t else None
+    def send(pych, obj):
+        ch, t = _cchan(pych, ctype)
+        if t is None:
+            if obj is not None:
+                raise TypeError("cannot convert %r to structZ" % (obj,))
+            v = ctypes.c_char()
+        else:
+            if ctype != "bool" and isinstance(obj, bool) or \
+               ctype == "int" and not isinstance(obj, int):
+                raise TypeError("an integer is required")
+            v = t(obj)
+        if _capi.chan_send(ch, ctypes.byref(v)) < 0:
+            golang.panic("send on closed channel")
+    def close(pych):
+        ch, _ = _cchan(pych, ctype)
+        if _capi.chan_close(ch) < 0:
+            golang.panic("close of closed channel")
+    return recv, send, close
+
+def _queued(pych, i, what):
+    if pych == golang.nilchan:
+        raise AssertionError("len(.%s) on nil channel" % what)
+    return _gpython._chan_info(pych)[i]
+
+def pylen_recvq(pych):
+    return _queued(pych, 2, "recvq")
+
+def pylen_sendq(pych):
+    return _queued(pych, 3, "sendq")
+
+def pywaitBlocked(chanop):
+    # waits till a goroutine blocks in chanop (ch.recv or ch.send) on its chan
+    pych, name = chanop.__self__, chanop.__name__
+    i = {"recv": 2, "send": 3}.get(name)
+    if i is None:
+        golang.panic("wait blocked: unexpected chan method: %r" % (chanop,))
+    deadline = _time.monotonic() + 10
+    while _gpython._chan_info(pych)[i] == 0:
+        if _time.monotonic() > deadline:
+            golang.panic("deadlock")
+        _time.sleep(0.0005)
+
+_gt = _Helper("golang._golang_test")
+for _n, _f in (("pylen_recvq", pylen_recvq), ("pylen_sendq", pylen_sendq),
+               ("pywaitBlocked", pywaitBlocked)):
+    setattr(_gt, _n, _f)
+for _c in _ctypes:
+    for _op, _f in zip(("recv", "send", "close"), _mkcops(_c)):
+        setattr(_gt, "pychan_%s_%s" % (_c, _op), _f)
+sys.modules["golang._golang_test"] = _gt
+golang._golang_test = _gt
 """
 
 
@@ -82,8 +167,23 @@ def run(argv, cwd, timeout):
         return 124
 
 
-def goless_suite(gp, src, opts):
-    with tempfile.TemporaryDirectory() as d:
+def workdir(keep, name):
+    # a temporary directory, or keep/name (emptied first) to look at after
+    if not keep:
+        return tempfile.TemporaryDirectory()
+    d = os.path.join(os.path.abspath(keep), name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    class Kept:
+        def __enter__(self):
+            return d
+        def __exit__(self, *exc):
+            return False
+    return Kept()
+
+
+def goless_suite(gp, src, opts, keep=None):
+    with workdir(keep, "goless") as d:
         shutil.copytree(os.path.join(src, "tests"), os.path.join(d, "tests"))
         with open(os.path.join(d, "conftest.py"), "w") as f:
             f.write(MOCK_CONFTEST)
@@ -97,16 +197,38 @@ def goless_suite(gp, src, opts):
         return rc
 
 
-def pygolang_suite(gp, src, opts):
-    with tempfile.TemporaryDirectory() as d:
-        t = os.path.join(d, "pygolang_tests")
-        os.makedirs(os.path.join(t, "os"))
+def pygolang_suite(gp, src, opts, keep=None):
+    # pygolang runs its tests inside its package (golang/golang_test.py,
+    # tracebacks through golang/__init__.py): lay gpython's golang package
+    # out the same way, as symbolic links, with the peer's tests beside it.
+    ours = subprocess.run([gp, "-c", "import golang, os; "
+                           "print(os.path.dirname(golang.__file__))"],
+                          stdout=subprocess.PIPE, check=True,
+                          universal_newlines=True).stdout.strip()
+    with workdir(keep, "pygolang") as d:
+        t = os.path.join(d, "golang")
+        os.makedirs(t)
+        for name in os.listdir(ours):
+            if name != "__pycache__":
+                os.symlink(os.path.join(ours, name), os.path.join(t, name))
         files = []
         for rel in PYGOLANG_TESTS:
             p = os.path.join(src, "golang", rel)
-            if os.path.exists(p):
-                shutil.copy(p, os.path.join(t, rel))
-                files.append(rel)
+            if not os.path.exists(p):
+                continue
+            dst = os.path.join(t, rel)
+            if os.path.islink(os.path.dirname(dst)):   # golang/os/
+                sub = os.path.dirname(dst)
+                target = os.readlink(sub)
+                os.unlink(sub)
+                os.makedirs(sub)
+                for name in os.listdir(target):
+                    if name != "__pycache__":
+                        os.symlink(os.path.join(target, name),
+                                   os.path.join(sub, name))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy(p, dst)
+            files.append(os.path.join("golang", rel))
         for sub in ("testdata", "testprog"):
             p = os.path.join(src, "golang", sub)
             if os.path.isdir(p):
@@ -116,7 +238,7 @@ def pygolang_suite(gp, src, opts):
             f.write(PYGOLANG_CONFTEST)
         return run([gp, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                     "-rfE", "--continue-on-collection-errors"] + opts + files,
-                   t, 1800)
+                   d, 1800)
 
 
 def main():
@@ -125,14 +247,16 @@ def main():
     ap.add_argument("--goless")
     ap.add_argument("--pygolang")
     ap.add_argument("-k", help="pytest -k expression")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="run in DIR/goless and DIR/pygolang and keep them")
     o = ap.parse_args()
     gp = os.path.abspath(o.gpython)
     opts = ["-k", o.k] if o.k else []
     rc = 0
     if o.goless:
-        rc |= goless_suite(gp, os.path.abspath(o.goless), opts)
+        rc |= goless_suite(gp, os.path.abspath(o.goless), opts, o.keep)
     if o.pygolang:
-        rc |= pygolang_suite(gp, os.path.abspath(o.pygolang), opts)
+        rc |= pygolang_suite(gp, os.path.abspath(o.pygolang), opts, o.keep)
     if not (o.goless or o.pygolang):
         ap.error("give --goless and/or --pygolang checkouts")
     return 1 if rc else 0

@@ -206,7 +206,63 @@ class TestSelect(unittest.TestCase):
             select((ch.send, 1), nilchan.recv)
 
 
+class TestPeerErrors(unittest.TestCase):
+    # pygolang's exact exceptions where its tests check them
+
+    def test_select_bad_case(self):
+        ch = chan(1)
+        for bad in ('zzz', 1, None, [1]):
+            with self.assertRaises(AttributeError) as cm:
+                select(ch.recv, bad)
+            self.assertEqual(cm.exception.args, (
+                "'%s' object has no attribute '__self__'"
+                % type(bad).__name__,))
+            self.assertIsInstance(cm.exception, TypeError)
+            self.assertIn("select: case 1: expected ch.recv",
+                          cm.exception.__notes__[0])
+        with self.assertRaises(TypeError) as cm:
+            select(len)     # a bound method, but not of a channel
+        self.assertIn("not a channel operation", str(cm.exception))
+        self.assertEqual(len(ch), 0)    # nothing half-done
+
+    def test_chan_bad_dtype(self):
+        with self.assertRaises(TypeError) as cm:
+            chan(dtype="BadType")
+        self.assertEqual(cm.exception.args,
+                         ("pychan: invalid dtype: 'BadType'",))
+        self.assertIn("'C.int'", cm.exception.__notes__[0])
+
+
 class TestFunc(unittest.TestCase):
+
+    def test_func_of_func(self):
+        def f():
+            pass
+        g = func(f)
+        self.assertIs(func(g), g)
+        self.assertIsNot(g, f)
+
+    def test_method_leaves_cell_and_free_names_unbound(self):
+        class C:
+            pass
+        def outer():
+            cellvar = 1
+            del cellvar
+            def inner():
+                nonlocal cellvar
+                @func(C)
+                def cellvar(self):
+                    return 'c'
+                self.assertNotIn('cellvar', locals())
+            inner()
+            self.assertNotIn('cellvar', locals())
+            @func(C)
+            def plain(self):
+                return 'p'
+            self.assertNotIn('plain', locals())
+            return lambda: cellvar      # keeps cellvar a cell of outer
+        outer()
+        self.assertEqual((C().cellvar(), C().plain()), ('c', 'p'))
 
     def test_method(self):
         class MyClass:
@@ -233,9 +289,13 @@ class TestFunc(unittest.TestCase):
             assert v == 7
             return v + 1
 
-        # the caller's binding of the name is left as it was
+        # the caller's binding of the name is left as it was; a name that
+        # was not bound stays unbound, as in pygolang
         self.assertEqual(zzz, 'zzz-before')
-        self.assertIsNone(mstatic)
+        self.assertNotIn('mstatic', locals())
+        self.assertNotIn('mcls', locals())
+        with self.assertRaises(UnboundLocalError):
+            mstatic
 
         obj = MyClass(4)
         self.assertEqual(obj.zzz(4), 4 + 1)
