@@ -18,14 +18,26 @@
  * what a receive from a closed channel yields (Go's zero value). Every
  * type but DT_OBJECT is carried raw, as C sees it (C.int is a C int,
  * C.bytes:N N bytes), so C code shares such channels (gpython.h).
- * DT_BYTES has no cached nil channel (its size is part of the type). */
-enum { DT_OBJECT, DT_STRUCTZ, DT_BOOL, DT_INT, DT_DOUBLE, DT_BYTES, DT_COUNT };
+ * DT_SIGNAL ("C.os::Signal", golang.os.Signal's dtype) carries a C int
+ * signal number. DT_BYTES has no cached nil channel (its size is part of
+ * the type). */
+enum {
+    DT_OBJECT,
+    DT_STRUCTZ,
+    DT_BOOL,
+    DT_INT,
+    DT_DOUBLE,
+    DT_SIGNAL,
+    DT_BYTES,
+    DT_COUNT
+};
 
 /* The `_gpython` module's state. */
 typedef struct {
     PyTypeObject *chan_type;
     PyObject *panic_error; /* _PanicError */
     PyObject *case_error;  /* _SelectCaseError(AttributeError, TypeError) */
+    PyObject *signal_type; /* golang.os.Signal, once a C.os::Signal is used */
     PyObject *default_obj; /* the `default` select case */
     PyObject
         *typed_nil[DT_COUNT]; /* chan.nil(dtype); [DT_OBJECT] is nilchan */

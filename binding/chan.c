@@ -9,7 +9,8 @@
 #include <structmember.h>
 
 static const char *const dtype_names[DT_COUNT] = {
-    "object", "C.structZ", "C.bool", "C.int", "C.double", "C.bytes",
+    "object",   "C.structZ",    "C.bool",  "C.int",
+    "C.double", "C.os::Signal", "C.bytes",
 };
 
 static int chan_clear(ChanObject *self);
@@ -44,7 +45,8 @@ static int
 dtype_parse_str(const char *name, size_t *esize)
 {
     static const size_t sizes[DT_COUNT] = {
-        sizeof(PyObject *), 0, sizeof(_Bool), sizeof(int), sizeof(double), 0,
+        sizeof(PyObject *), 0, sizeof(_Bool), sizeof(int), sizeof(double),
+        sizeof(int),        0,
     };
     if (strncmp(name, "C.bytes:", 8) == 0) {
         char *end;
@@ -81,11 +83,23 @@ parse_dtype(PyObject *dtype, size_t *esize)
             return dt;
         }
         PyErr_Clear();
+    } else if (PyType_Check(dtype)) {
+        /* as pygolang: a class naming its dtype (golang.os.Signal) */
+        PyObject *name = PyObject_GetAttrString(dtype, "dtype");
+        const char *s =
+            name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+        int dt = s ? dtype_parse_str(s, esize) : -1;
+        Py_XDECREF(name);
+        PyErr_Clear();
+        if (dt > DT_OBJECT) {
+            return dt;
+        }
     }
     /* pygolang's words (its tests check them), ours in a note */
     PyErr_Format(PyExc_TypeError, "pychan: invalid dtype: %R", dtype);
     gpy_py_err_note("chan: expected dtype 'object', 'C.structZ', 'C.bool', "
-                    "'C.int', 'C.double' or 'C.bytes:N' with 1 <= N <= %u",
+                    "'C.int', 'C.double', 'C.os::Signal' (golang.os.Signal) "
+                    "or 'C.bytes:N' with 1 <= N <= %u",
                     BYTES_MAX);
     return -1;
 }
@@ -122,6 +136,19 @@ type_error(const ChanObject *co, const char *expect, PyObject *v)
         Py_DECREF(name);
     }
     return -1;
+}
+
+/* golang.os.Signal, imported the first time a C.os::Signal is used. */
+static PyObject *
+signal_type(const ChanObject *co)
+{
+    gpy_py_state *st = gpy_py_state_of(Py_TYPE(co));
+    if (!st->signal_type) {
+        PyObject *m = PyImport_ImportModule("golang.os");
+        st->signal_type = m ? PyObject_GetAttrString(m, "Signal") : NULL;
+        Py_XDECREF(m);
+    }
+    return st->signal_type;
 }
 
 int
@@ -171,6 +198,24 @@ gpy_py_elem_pack(const ChanObject *co, PyObject *v, gpy_py_elem *e)
         memcpy(e->p, &d, sizeof(d));
         return 0;
     }
+    case DT_SIGNAL: {
+        PyObject *t = signal_type(co);
+        if (!t) {
+            return -1;
+        }
+        int r = PyObject_IsInstance(v, t);
+        if (r <= 0) {
+            return r < 0 ? -1 : type_error(co, "os.Signal", v);
+        }
+        PyObject *no = PyObject_GetAttrString(v, "signo");
+        long x = no ? PyLong_AsLong(no) : -1;
+        Py_XDECREF(no);
+        if (x == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        *(int *)e->p = (int)x;
+        return 0;
+    }
     default: {
         Py_buffer view;
         if (PyObject_GetBuffer(v, &view, PyBUF_SIMPLE) < 0) {
@@ -213,6 +258,10 @@ gpy_py_elem_unpack(const ChanObject *co, gpy_py_elem *e)
         double d;
         memcpy(&d, e->p, sizeof(d));
         return PyFloat_FromDouble(d);
+    }
+    case DT_SIGNAL: {
+        PyObject *t = signal_type(co);
+        return t ? PyObject_CallFunction(t, "i", *(int *)e->p) : NULL;
     }
     default:
         return PyBytes_FromStringAndSize(e->p, (Py_ssize_t)co->esize);

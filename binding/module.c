@@ -17,7 +17,22 @@ module_frame_unbind(PyObject *m, PyObject *const *args, Py_ssize_t n)
         gpy_cpy_frame_unbind((PyFrameObject *)args[0], args[1], args[2]));
 }
 
+static PyObject *
+module_signal_waiters(PyObject *m, PyObject *arg)
+{
+    (void)m;
+    long d = PyLong_AsLong(arg);
+    if (d == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    gpy_sched_signal_waiters(d > 0 ? 1 : -1);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"_signal_waiters", module_signal_waiters, METH_O,
+     "_signal_waiters(+1/-1): signals are (no longer) relayed to channels,\n"
+     "so waiting is no deadlock (golang.os.signal)."},
     {"_frame_unbind", (PyCFunction)(void (*)(void))module_frame_unbind,
      METH_FASTCALL,
      "_frame_unbind(frame, name, value): unbind a function frame's local\n"
@@ -86,6 +101,7 @@ module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->chan_type);
     Py_VISIT(st->panic_error);
     Py_VISIT(st->case_error);
+    Py_VISIT(st->signal_type);
     Py_VISIT(st->default_obj);
     for (int i = 0; i < DT_COUNT; i++) {
         Py_VISIT(st->typed_nil[i]);
@@ -100,6 +116,7 @@ module_clear(PyObject *m)
     Py_CLEAR(st->chan_type);
     Py_CLEAR(st->panic_error);
     Py_CLEAR(st->case_error);
+    Py_CLEAR(st->signal_type);
     Py_CLEAR(st->default_obj);
     for (int i = 0; i < DT_COUNT; i++) {
         Py_CLEAR(st->typed_nil[i]);

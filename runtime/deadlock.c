@@ -16,10 +16,19 @@ gpy_sched_own_thread(int delta)
     __atomic_add_fetch(&nown, delta, __ATOMIC_RELAXED);
 }
 
+/* Signal relays (golang.os.signal.Notify) in force. */
+static int nsignal;
+
+void
+gpy_sched_signal_waiters(int delta)
+{
+    __atomic_add_fetch(&nsignal, delta, __ATOMIC_RELAXED);
+}
+
 void
 gpy__deadlock_after_fork(void)
 {
-    nown = 0;
+    nown = 0; /* (signal relays are inherited, as the handlers are) */
 }
 
 static int
@@ -60,7 +69,9 @@ other_threads_exist(void)
 int
 gpy__outside_wakers(void)
 {
-    if (gpy__offload_pending() > 0 || other_threads_exist()) {
+    if (gpy__offload_pending() > 0 ||
+        __atomic_load_n(&nsignal, __ATOMIC_RELAXED) > 0 ||
+        other_threads_exist()) {
         return 1;
     }
     /* An armed alarm()/setitimer() will deliver a signal whose handler

@@ -185,6 +185,11 @@ void *gpy_sched_running_user(void);
  * detection does not wait for it. */
 void gpy_sched_own_thread(int delta);
 
+/* gpy_sched_signal_waiters(+1/-1): signals are being relayed to channels
+ * (golang.os.signal.Notify), so a signal from another process may still
+ * wake a goroutine: while any is, waiting is no deadlock (as in Go). */
+void gpy_sched_signal_waiters(int delta);
+
 /* gpy_g_main returns the main goroutine. */
 gpy_g *gpy_g_main(void);
 

@@ -35,40 +35,32 @@ sys.modules.setdefault("mock", unittest.mock)   # goless's tests use mock
 """
 
 
-# pygolang's test files import its compiled Cython helpers (and each other
-# as golang.<x>_test) at the top: stand-ins let the rest of each file run;
-# a test that calls a helper is skipped, saying which.
-PYGOLANG_CONFTEST = """\
-import importlib, sys, types
-import pytest
-import golang
+# pygolang's test files import its compiled Cython helpers (golang._*_test,
+# golang._context, ...) at the top. Stand-ins, written as modules into the
+# tree (test programs run in subprocesses import them too), let the rest of
+# each file run; a test that calls a helper is skipped, saying which.
+HELPERS = ("_golang_test", "_sync_test", "_time_test", "_errors_test",
+           "_fmt_test", "_strings_test", "_cxx_test", "_os_test",
+           "_golang_str_pickle")
 
-class _Helper(types.ModuleType):
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        def needs_helper(*argv, **kw):
-            pytest.skip("needs pygolang's compiled %s.%s" % (self.__name__, name))
-        return needs_helper
+STANDIN = """\
+# stand-in for pygolang's compiled golang.%(name)s (tests/peers)
 
-for h in ("_golang_test", "_context", "_errors", "_fmt", "_sync_test",
-          "_time_test", "_errors_test", "_fmt_test", "_strings_test",
-          "_cxx_test", "_os_test", "_golang_str", "_golang_str_pickle"):
-    try:
-        importlib.import_module("golang." + h)     # gpython has some
-        continue
-    except ImportError:
-        pass
-    if not hasattr(golang, h):
-        m = _Helper("golang." + h)
-        sys.modules["golang." + h] = m
-        setattr(golang, h, m)
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    def needs_helper(*argv, **kw):
+        import pytest
+        pytest.skip("needs pygolang's compiled golang.%(name)s." + name)
+    return needs_helper
+"""
 
 # golang._golang_test's helpers that tests call inside goroutines (where a
-# skip would be a panic) are real here: queue lengths from the runtime, and
+# skip would be a panic) are real: queue lengths from the runtime, and
 # C-side channel operations through gpython's C API (the capsule, called
 # by ctypes without the GIL, as a nogil Cython helper would).
-import ctypes, time as _time, _gpython
+GOLANG_TEST = """
+import ctypes, time as _time, _gpython, golang
 
 class _CAPI(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint), ("size", ctypes.c_uint),
@@ -111,7 +103,7 @@ def _mkcops(ctype):
                 raise TypeError("cannot convert %r to structZ" % (obj,))
             v = ctypes.c_char()
         else:
-            if ctype != "bool" and isinstance(obj, bool) or \
+            if ctype != "bool" and isinstance(obj, bool) or \\
                ctype == "int" and not isinstance(obj, int):
                 raise TypeError("an integer is required")
             v = t(obj)
@@ -122,6 +114,10 @@ def _mkcops(ctype):
         if _capi.chan_close(ch) < 0:
             golang.panic("close of closed channel")
     return recv, send, close
+
+for _c in _ctypes:
+    for _op, _f in zip(("recv", "send", "close"), _mkcops(_c)):
+        globals()["pychan_%s_%s" % (_c, _op)] = _f
 
 def _queued(pych, i, what):
     if pych == golang.nilchan:
@@ -145,17 +141,19 @@ def pywaitBlocked(chanop):
         if _time.monotonic() > deadline:
             golang.panic("deadlock")
         _time.sleep(0.0005)
-
-_gt = _Helper("golang._golang_test")
-for _n, _f in (("pylen_recvq", pylen_recvq), ("pylen_sendq", pylen_sendq),
-               ("pywaitBlocked", pywaitBlocked)):
-    setattr(_gt, _n, _f)
-for _c in _ctypes:
-    for _op, _f in zip(("recv", "send", "close"), _mkcops(_c)):
-        setattr(_gt, "pychan_%s_%s" % (_c, _op), _f)
-sys.modules["golang._golang_test"] = _gt
-golang._golang_test = _gt
 """
+
+
+def write_standins(t):
+    # t: the laid-out golang/ directory; gpython's own modules win
+    for h in HELPERS:
+        p = os.path.join(t, h + ".py")
+        if os.path.exists(p):
+            continue
+        with open(p, "w") as f:
+            f.write(STANDIN % {"name": h})
+            if h == "_golang_test":
+                f.write(GOLANG_TEST)
 
 
 def run(argv, cwd, timeout):
@@ -229,13 +227,12 @@ def pygolang_suite(gp, src, opts, keep=None):
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             shutil.copy(p, dst)
             files.append(os.path.join("golang", rel))
-        for sub in ("testdata", "testprog"):
+        for sub in ("testdata", "testprog", "os/testprog"):
             p = os.path.join(src, "golang", sub)
             if os.path.isdir(p):
                 shutil.copytree(p, os.path.join(t, sub))
         shutil.copy(os.path.join(src, "conftest.py"), d)
-        with open(os.path.join(t, "conftest.py"), "w") as f:
-            f.write(PYGOLANG_CONFTEST)
+        write_standins(t)
         return run([gp, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                     "-rfE", "--continue-on-collection-errors"] + opts + files,
                    d, 1800)
