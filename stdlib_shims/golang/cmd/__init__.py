@@ -1,0 +1,1 @@
+"""golang.cmd: pygolang's commands (pybench: py.bench)."""

@@ -1,0 +1,1 @@
+"""Package unicode mirrors Go's package unicode: see golang.unicode.utf8."""

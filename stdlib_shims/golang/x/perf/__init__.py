@@ -1,0 +1,1 @@
+"""golang.x.perf: benchmark data (benchlib)."""
