@@ -104,8 +104,18 @@ typedef struct gpy_cpy_frame {
 int gpy_cpy_caller(PyThreadState *ts, PyObject **code, int *lasti);
 /* gpy_cpy_caller_up: the same, `up` frames further out. */
 int gpy_cpy_caller_up(PyThreadState *ts, int up, PyObject **code, int *lasti);
+/* gpy_cpy_caller_running: gpy_cpy_caller for a thread state running on
+ * another OS thread right now (the monitor's samples): every read is
+ * checked, so a frame popped meanwhile (its memory reused or unmapped)
+ * gives 0 or a wrong answer, never a crash. */
+int gpy_cpy_caller_running(PyThreadState *ts, PyObject **code, int *lasti);
 /* gpy_cpy_stack fills out[] innermost first; *more: frames left out. */
 int gpy_cpy_stack(PyThreadState *ts, gpy_cpy_frame *out, int max, int *more);
+/* gpy_cpy_stack_running: gpy_cpy_stack for a thread state that may be
+ * running on another OS thread (checked reads, as gpy_cpy_caller_running;
+ * slower: for the running goroutine only). */
+int gpy_cpy_stack_running(PyThreadState *ts, gpy_cpy_frame *out, int max,
+                          int *more);
 int gpy_cpy_code_line(PyObject *code, int lasti);
 PyObject *gpy_cpy_code_filename(PyObject *code); /* borrowed */
 PyObject *gpy_cpy_code_name(PyObject *code);     /* borrowed */

@@ -19,7 +19,11 @@
 #include "cpython.h"
 #include "gpy.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <semaphore.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 /* What PyThreadState_New gives a new thread state (new_threadstate). */
 #define TS_GILSTATE_COUNTER 1
@@ -323,6 +327,84 @@ gpy_cpy_caller_up(PyThreadState *ts, int up, PyObject **code, int *lasti)
     }
     *code = (PyObject *)f->f_code;
     *lasti = _PyInterpreterFrame_LASTI(f);
+    return 1;
+}
+
+/* peek copies n bytes at src into dst unless src is not mapped readable
+ * (0): the kernel does the read (process_vm_readv on ourselves, or a
+ * pipe's write where that is not allowed), so a bad address is EFAULT,
+ * not SIGSEGV. */
+static int
+peek(void *dst, const void *src, size_t n)
+{
+    static int no_vm_readv;
+    static int pipefd[2] = {-1, -1};
+    if (!no_vm_readv) {
+        struct iovec l = {dst, n}, r = {(void *)src, n};
+        ssize_t got = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+        if (got == (ssize_t)n) {
+            return 1;
+        }
+        if (got >= 0 || errno == EFAULT) {
+            return 0;
+        }
+        no_vm_readv = 1; /* ENOSYS, EPERM (seccomp) */
+    }
+    if (pipefd[0] < 0 && pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        return 0;
+    }
+    if (write(pipefd[1], src, n) != (ssize_t)n) {
+        return 0;
+    }
+    return read(pipefd[0], dst, n) == (ssize_t)n;
+}
+
+int
+gpy_cpy_stack_running(PyThreadState *ts, gpy_cpy_frame *out, int max,
+                      int *more)
+{
+    _PyCFrame *cf;
+    _PyInterpreterFrame *fp, f;
+    int n = 0;
+    *more = 0;
+    if (!ts || !peek(&cf, &ts->cframe, sizeof(cf)) || !cf ||
+        !peek(&fp, &cf->current_frame, sizeof(fp))) {
+        return 0;
+    }
+    /* as gpy_cpy_stack (incomplete frames skipped), every read checked;
+     * bounded, in case a stale chain loops */
+    for (int steps = 0; fp && steps < 4 * max + 64; steps++) {
+        int first;
+        if (!peek(&f, fp, sizeof(f)) || !f.f_code ||
+            !peek(&first, &f.f_code->_co_firsttraceable, sizeof(first))) {
+            break;
+        }
+        _Py_CODEUNIT *start = _PyCode_CODE(f.f_code);
+        if (f.owner == FRAME_OWNED_BY_GENERATOR ||
+            f.prev_instr >= start + first) {
+            if (n == max) {
+                *more = 1;
+                break;
+            }
+            out[n].code = (PyObject *)f.f_code;
+            out[n].lasti = (int)(f.prev_instr - start);
+            n++;
+        }
+        fp = f.previous;
+    }
+    return n;
+}
+
+int
+gpy_cpy_caller_running(PyThreadState *ts, PyObject **code, int *lasti)
+{
+    gpy_cpy_frame fr;
+    int more;
+    if (gpy_cpy_stack_running(ts, &fr, 1, &more) != 1) {
+        return 0;
+    }
+    *code = fr.code;
+    *lasti = fr.lasti;
     return 1;
 }
 

@@ -252,6 +252,21 @@ w_frame(wbuf *w, PyObject *code, int lasti, int with_name)
 }
 
 /* w_goroutine writes g's block: header, name, traceback, creator. */
+/* The frames of g (ts its thread state): the running goroutine's may
+ * change under us (we may be the monitor thread, or a signal handler),
+ * so they are read with checks; a parked one's stand still. */
+static int
+stack_of(gpy_g *g, PyThreadState *ts, gpy_cpy_frame *fr, int *more)
+{
+    if (!ts) {
+        return 0;
+    }
+    if (g == gpy_sched_running_g()) {
+        return gpy_cpy_stack_running(ts, fr, MAX_FRAMES, more);
+    }
+    return gpy_cpy_stack(ts, fr, MAX_FRAMES, more);
+}
+
 static void
 w_goroutine(wbuf *w, gpy_g *g, int64_t now)
 {
@@ -267,7 +282,7 @@ w_goroutine(wbuf *w, gpy_g *g, int64_t now)
     PyThreadState *ts = gpy_g_user(g);
     gpy_cpy_frame fr[MAX_FRAMES];
     int more = 0;
-    int n = ts ? gpy_cpy_stack(ts, fr, MAX_FRAMES, &more) : 0;
+    int n = stack_of(g, ts, fr, &more);
     if (n > 0) {
         w_str(w, "Traceback (most recent call last):\n");
         if (more) {
@@ -350,7 +365,7 @@ signature(gpy_g *g)
     PyThreadState *ts = gpy_g_user(g);
     gpy_cpy_frame fr[MAX_FRAMES];
     int more = 0;
-    int n = ts ? gpy_cpy_stack(ts, fr, MAX_FRAMES, &more) : 0;
+    int n = stack_of(g, ts, fr, &more);
     for (int i = 0; i < n; i++) {
         h = mix(h, (uint64_t)(uintptr_t)fr[i].code);
         h = mix(h, (uint64_t)line_of(fr[i].code, fr[i].lasti));
@@ -525,7 +540,7 @@ gpy_py_blockreport_check(unsigned long switches)
     if (ts && gpy_cpy_gil_owner() != ts) {
         what = "in a call that released the GIL without parking (the "
                "scheduler waits for it to return)";
-    } else if (ts && gpy_cpy_caller(ts, &code, &lasti)) {
+    } else if (ts && gpy_cpy_caller_running(ts, &code, &lasti)) {
         /* Sampled ten times over 5 ms: a tight Python loop may be seen
          * at the same instruction twice, not ten times. */
         int moved = 0;
@@ -533,8 +548,8 @@ gpy_py_blockreport_check(unsigned long switches)
             struct timespec pause = {0, 500000};
             nanosleep(&pause, NULL);
             PyObject *code2 = NULL;
-            if (!gpy_cpy_caller(ts, &code2, &lasti2) || code2 != code ||
-                lasti2 != lasti) {
+            if (!gpy_cpy_caller_running(ts, &code2, &lasti2) ||
+                code2 != code || lasti2 != lasti) {
                 moved = 1;
             }
         }
@@ -605,7 +620,7 @@ py_visit(gpy_g *g, void *arg)
     PyThreadState *ts = gpy_g_user(g);
     gpy_cpy_frame fr[MAX_FRAMES];
     int more = 0;
-    int n = ts ? gpy_cpy_stack(ts, fr, MAX_FRAMES, &more) : 0;
+    int n = stack_of(g, ts, fr, &more);
     for (int i = n - 1; stack && i >= 0; i--) {
         PyObject *t = frame_tuple(fr[i].code, fr[i].lasti);
         if (!t || PyList_Append(stack, t) < 0) {

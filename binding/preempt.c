@@ -117,19 +117,20 @@ arm_preempt(PyThreadState *ts)
 
 /* frame_still tells whether ts's innermost frame stays at one instruction
  * for a millisecond (sampled five times): it is in a C call, not running
- * bytecode. Racy reads, as a goroutine dump's. */
+ * bytecode. ts runs meanwhile: checked reads (gpy_cpy_caller_running). */
 static int
 frame_still(PyThreadState *ts)
 {
     PyObject *code, *c2;
     int lasti, l2;
-    if (!gpy_cpy_caller(ts, &code, &lasti)) {
+    if (!gpy_cpy_caller_running(ts, &code, &lasti)) {
         return 0;
     }
     for (int i = 0; i < 5; i++) {
         struct timespec pause = {0, 200000};
         nanosleep(&pause, NULL);
-        if (!gpy_cpy_caller(ts, &c2, &l2) || c2 != code || l2 != lasti) {
+        if (!gpy_cpy_caller_running(ts, &c2, &l2) || c2 != code ||
+            l2 != lasti) {
             return 0;
         }
     }

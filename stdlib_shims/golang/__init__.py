@@ -7,7 +7,8 @@
 - `defer` schedules a cleanup to run when the enclosing @func function returns.
 - `panic` / `recover` provide Go-style error handling.
 - `error` and package `errors` provide error chaining.
-- `b` and `u` make sure an object is either bytes or unicode.
+- `bstr`/`ustr` are Go-like strings (bytes and unicode that interoperate);
+  `b` and `u` make sure an object is one of them.
 - `gimport` imports python modules by full path in a Go workspace.
 
 go, chan, select, default, nilchan and _PanicError come from gpython's
@@ -17,9 +18,10 @@ runtime (module _gpython); everything else here is pure Python.
 __version__ = "0.1"
 
 __all__ = ['go', 'chan', 'select', 'default', 'nilchan', 'defer', 'panic',
-           'recover', 'func', 'error', 'b', 'u', 'gimport']
+           'recover', 'func', 'error', 'b', 'u', 'bstr', 'ustr', 'biter',
+           'uiter', 'bbyte', 'uchr', 'gimport']
 
-import sys, functools, codecs
+import sys, functools
 
 try:
     from _gpython import go, chan, select, default, nilchan, _PanicError
@@ -282,50 +284,9 @@ def _newerror(text, w=None):
 
 
 # ---- strings ----
+# bstr/ustr, b/u, biter/uiter, bbyte/uchr: golang/_golang_str.py
 
-def _b_encode_error(exc):
-    # b() must always succeed and undo u(): surrogates U+DC80..U+DCFF that u
-    # produced for invalid UTF-8 become their byte again, any other lone
-    # surrogate is kept in its (UTF-8 style) 3-byte form.
-    if not isinstance(exc, UnicodeEncodeError):
-        raise exc
-    out = bytearray()
-    for ch in exc.object[exc.start:exc.end]:
-        c = ord(ch)
-        if 0xdc80 <= c <= 0xdcff:
-            out.append(c - 0xdc00)
-        else:
-            out += ch.encode('utf-8', 'surrogatepass')
-    return bytes(out), exc.end
-
-codecs.register_error('golang.b', _b_encode_error)
-
-
-def b(s):
-    """b converts str/bytes/bytearray s to UTF-8 encoded bytes.
-
-    bytes are returned as-is; b(u(x)) == x for any bytes x.
-    TypeError is raised for other types."""
-    if isinstance(s, bytes):
-        return s
-    if isinstance(s, bytearray):
-        return bytes(s)
-    if isinstance(s, str):
-        return s.encode('utf-8', 'golang.b')
-    raise TypeError("b: invalid type %s" % type(s))
-
-
-def u(s):
-    """u converts str/bytes/bytearray s to unicode string.
-
-    Bytes are UTF-8 decoded; invalid bytes become surrogates U+DC80..U+DCFF
-    so no information is lost and b(u(x)) == x.
-    TypeError is raised for other types."""
-    if isinstance(s, str):
-        return s
-    if isinstance(s, (bytes, bytearray)):
-        return bytes(s).decode('utf-8', 'surrogateescape')
-    raise TypeError("u: invalid type %s" % type(s))
+from golang._golang_str import b, u, bstr, ustr, biter, uiter, bbyte, uchr
 
 
 from golang._gopath import gimport

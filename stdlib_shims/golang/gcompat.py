@@ -1,27 +1,17 @@
 # -*- coding: utf-8 -*-
 """Package gcompat provides Go-compatibility helpers: qq is %q."""
 
-from golang import strconv, b
+from golang import strconv, bstr
 
 __all__ = ['qq']
-
-
-class _qstr(str):
-    """_qstr is the str qq returns: it also converts to bytes (UTF-8), so
-    both '%s' % qq(x) and b'%s' % bytes(qq(x)) work."""
-    __slots__ = ()
-
-    def __bytes__(self):
-        return b(str(self))
 
 
 def qq(obj):
     """qq quotes obj as Go's %q: always with ", printable UTF-8 kept as is.
 
-    obj may be str, bytes or anything str() accepts. The result is a str."""
+    obj may be any string or anything str() accepts (strings inside
+    containers show as text). The result is a bstr, which works with both
+    '%s' and b'%s'."""
     if not isinstance(obj, (str, bytes, bytearray)):
-        obj = str(obj)
-    q = strconv.quote(obj)
-    if isinstance(q, bytes):
-        q = q.decode('utf-8')   # quote's output of bytes is valid UTF-8
-    return _qstr(q)
+        obj = bstr(obj)
+    return strconv.quote(obj)

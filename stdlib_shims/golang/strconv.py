@@ -1,8 +1,11 @@
 # -*- coding: utf-8 -*-
 """Package strconv provides Go-compatible string conversions.
 
-- quote quotes a str|bytes into "..." as Go's %q would.
+- quote quotes a string into "..." as Go's %q would.
 - unquote / unquote_next decode what quote produced.
+
+As in pygolang, they take any string (str, bytes, bytearray, bstr, ustr)
+and return bstr.
 """
 
 import unicodedata
@@ -12,10 +15,11 @@ __all__ = ['quote', 'unquote', 'unquote_next']
 
 def _bstr(s):   # -> (bytes, wasunicode)
     from golang import b
+    from golang._golang_str import _bdata
     if isinstance(s, str):
-        return b(s), True
+        return _bdata(b(s)), True
     if isinstance(s, (bytes, bytearray)):
-        return bytes(s), False
+        return _bdata(s) if isinstance(s, bytes) else bytes(s), False
     raise TypeError("strconv: invalid type %s" % type(s))
 
 
@@ -72,11 +76,11 @@ def _utf8_rune(s, i):   # -> (rune | None, size)
 
 
 def quote(s):
-    """quote returns s (str or bytes) quoted in "..." the way Go's %q does,
-    as the same type as s. Printable UTF-8 stays as is."""
-    bs, wasunicode = _bstr(s)
-    q = _quote(bs)
-    return q.decode('utf-8') if wasunicode else q
+    """quote returns string s quoted in "..." the way Go's %q does (a
+    bstr). Printable UTF-8 stays as is."""
+    from golang import b
+    bs, _ = _bstr(s)
+    return b(_quote(bs))
 
 
 def _quote(s):
@@ -103,7 +107,7 @@ def _quote(s):
 
 
 def unquote(s):
-    """unquote decodes a str|bytes produced by quote.
+    """unquote decodes a string produced by quote (a bstr).
 
     ValueError is raised on syntax errors, or if anything follows the
     closing quote."""
@@ -116,14 +120,12 @@ def unquote(s):
 def unquote_next(s):
     """unquote_next decodes the quoted string s starts with.
 
-    It returns (unquoted, tail after the closing ") of the same type as s.
+    It returns (unquoted, tail after the closing "), as bstr.
     ValueError is raised on syntax errors."""
-    bs, wasunicode = _bstr(s)
+    from golang import b
+    bs, _ = _bstr(s)
     us, tail = _unquote_next(bs)
-    if wasunicode:
-        from golang import u
-        return u(us), u(tail)
-    return us, tail
+    return b(us), b(tail)
 
 
 _simple_unesc = {

@@ -6,7 +6,7 @@ import builtins, inspect, os, subprocess, sys, tempfile, textwrap, time, unittes
 
 import golang
 from golang import go, chan, select, default, nilchan, _PanicError, \
-    func, defer, panic, recover, error, b, u, gimport
+    func, defer, panic, recover, error, b, u, bstr, ustr, gimport
 
 
 def panics(tc, msg=None):
@@ -641,11 +641,12 @@ class TestStrings(unittest.TestCase):
         ]
         for us, bs in testv:
             self.assertEqual(b(us), bs)
-            self.assertIs(type(b(us)), bytes)
+            self.assertIs(type(b(us)), bstr)
             self.assertEqual(u(bs), us)
-            self.assertIs(type(u(bs)), str)
-            self.assertIs(b(bs), bs)        # identity for the right type
-            self.assertIs(u(us), us)
+            self.assertIs(type(u(bs)), ustr)
+            x, y = b(bs), u(us)
+            self.assertIs(b(x), x)          # identity for the right type
+            self.assertIs(u(y), y)
             self.assertEqual(b(bytearray(bs)), bs)
 
         # invalid UTF-8 survives a round trip

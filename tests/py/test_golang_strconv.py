@@ -6,6 +6,7 @@ import unittest
 
 from golang.strconv import quote, unquote, unquote_next
 from golang.gcompat import qq
+from golang import bstr
 
 
 def byterange(start, stop):
@@ -62,17 +63,21 @@ class TestQuote(unittest.TestCase):
                 self._check(tin, tquoted, tail)
 
     def _check(self, tin, tquoted, tail):
+        # as pygolang: any string in, bstr out (bstr equals str and bytes)
         self.assertEqual(quote(tin), tquoted)
-        self.assertIs(type(quote(tin)), type(tin))
+        self.assertIs(type(quote(tin)), bstr)
         self.assertEqual(unquote(tquoted), tin)
+        self.assertIs(type(unquote(tquoted)), bstr)
         self.assertEqual(unquote_next(tquoted), (tin, type(tin)()))
+        self.assertEqual([type(x) for x in unquote_next(tquoted)],
+                         [bstr, bstr])
         self.assertEqual(unquote_next(tquoted + tail), (tin, tail))
         with self.assertRaises(ValueError):
             unquote(tquoted + tail)
-        # qq always gives str
+        # qq always gives bstr
         sq = tquoted.decode('utf-8') if isinstance(tquoted, bytes) else tquoted
         self.assertEqual(qq(tin), sq)
-        self.assertIsInstance(qq(tin), str)
+        self.assertIs(type(qq(tin)), bstr)
 
     def test_unquote_go_escapes(self):
         # what Go's strconv.Quote may produce besides what quote does

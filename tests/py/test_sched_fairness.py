@@ -136,6 +136,40 @@ class TestFairness(unittest.TestCase):
         self.assertIn("return", events)
         self.assertIsNone(sys.gettrace())
 
+    def test_monitor_reads_churning_frames_safely(self):
+        # The preemption monitor samples the running goroutine's frame from
+        # its own OS thread while the goroutine enters and leaves the eval
+        # loop from C (sorting with __lt__, map, __eq__, __getattr__): the
+        # C-stack records it reads die under it. Each read is checked now;
+        # before, this program crashed (SIGSEGV) every run.
+        import subprocess, sys, textwrap
+        prog = textwrap.dedent("""\
+            import time
+            def tick():
+                while True:
+                    time.sleep(0.0005)
+            go(tick)
+            class K:
+                def __init__(self, v): self.v = v
+                def __eq__(self, o): return self.v == o.v
+                def __lt__(self, o): return self.v < o.v
+                def __hash__(self): return hash(self.v)
+                def __getattr__(self, name): return len(name)
+            def f(x):
+                return K(x).zz
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 2:
+                sorted([K(i % 97) for i in range(300)])
+                list(map(f, range(300)))
+                {K(i) for i in range(200)}
+                [K(1) == K(2) for _ in range(200)]
+            print("ok")
+            """)
+        r = subprocess.run([sys.executable, "-c", prog],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+        self.assertEqual((r.returncode, r.stdout), (0, b"ok\n"),
+                         r.stderr[-2000:])
 
 if __name__ == "__main__":
     unittest.main()
