@@ -1,6 +1,7 @@
 """_gpython_init: run by the gpython launcher at startup, before the program.
 It reads the -X gpython.* options, makes threads goroutines (unless
--X gpython.runtime=threads) and re-arms the scheduler in forked children.
+-X gpython.runtime=threads), re-arms the scheduler in forked children and
+puts pygolang's builtins in place (loaded on first use).
 
 -X gpython.runtime=goroutines (default): threading.Thread, _thread and
     everything built on them (queue, concurrent.futures, ...) run goroutines.
@@ -116,3 +117,126 @@ def _goless_path():
 
 
 _goless_path()
+
+
+# ---- pygolang's builtins ----
+# As pygolang's gpython: all of golang.__all__ is builtin. go, chan, select,
+# default and nilchan come from _gpython (binding/module.c); the rest live
+# in golang, which costs an import: they are stubs that load golang the
+# first time one is used and then give way to the real objects. error is a
+# class here (`except error` needs a real one).
+
+class error(Exception):
+    """error is the base class for Go-style errors (golang.error).
+
+    error("text") (also what errors.New returns) is an error with that text.
+    Subclasses define Error() (and Unwrap() when they wrap another error);
+    they compare equal when they are of the same type with the same args.
+    """
+
+    __module__ = "golang"
+
+    def __init__(self, *argv):
+        Exception.__init__(self, *argv)
+        if type(self) is error:
+            if len(argv) != 1:
+                raise ValueError("error: expected 1 argument (text), got %d" % len(argv))
+            from golang import u
+            self._text = u(argv[0])
+            self._w = None
+
+    def Error(self):
+        """Error returns the string that represents the error."""
+        if type(self) is error:
+            return self._text
+        return repr(self)   # subclasses should override Error
+
+    def Unwrap(self):
+        """Unwrap returns the wrapped error, or None."""
+        if type(self) is error:
+            return self._w
+        return None
+
+    def __str__(self):
+        return self.Error()
+
+    def __repr__(self):
+        typ = type(self)
+        if typ is error:
+            from golang.gcompat import qq
+            return "<golang.error error=%s>" % qq(self.Error())
+        return "%s.%s%r" % (typ.__module__, typ.__qualname__, self.args)
+
+    def __eq__(a, b):
+        if type(a) is not type(b):
+            return False
+        if type(a) is error:
+            return (a._text, a._w) == (b._text, b._w)
+        return a.args == b.args
+
+    def __ne__(a, b):
+        return not (a == b)
+
+    def __hash__(self):
+        if type(self) is error:
+            return hash(error) ^ hash(self._text)
+        return hash(type(self)) ^ hash(self.args)
+
+
+
+_LAZY = ('func', 'defer', 'panic', 'recover', 'b', 'u', 'bstr', 'ustr',
+         'biter', 'uiter', 'bbyte', 'uchr', 'gimport')
+
+
+class _Lazy(object):
+    """A builtin of golang's before golang is imported: calling it (or
+    isinstance, subclassing, attribute access) imports golang and puts the
+    real builtins in place."""
+
+    __slots__ = ('_name',)
+
+    def __init__(self, name):
+        self._name = name
+
+    def _real(self):
+        import builtins
+        import golang
+        d = builtins.__dict__
+        for name in _LAZY:
+            if type(d.get(name)) is _Lazy:
+                d[name] = getattr(golang, name)
+        return getattr(golang, self._name)
+
+    def __call__(self, *argv, **kw):
+        return self._real()(*argv, **kw)
+
+    def __instancecheck__(self, obj):
+        return isinstance(obj, self._real())
+
+    def __subclasscheck__(self, cls):
+        return issubclass(cls, self._real())
+
+    def __mro_entries__(self, bases):
+        return (self._real(),)
+
+    def __getattr__(self, name):
+        return getattr(self._real(), name)
+
+    def __repr__(self):
+        return repr(self._real())
+
+
+# golang's defer/recover/func(Class) look at their caller's frame: they
+# skip this one (golang._caller).
+_lazy_call_code = _Lazy.__call__.__code__
+
+
+def _install_builtins():
+    import builtins
+    d = builtins.__dict__
+    d.setdefault('error', error)
+    for name in _LAZY:
+        d.setdefault(name, _Lazy(name))
+
+
+_install_builtins()

@@ -31,6 +31,19 @@ except ImportError as e:
                       "(module _gpython); run the program with gpython") from e
 
 
+# The builtins func, defer, recover... are stubs until first used
+# (_gpython_init._Lazy): the first call comes through the stub's frame.
+_lazy_call = getattr(sys.modules.get('_gpython_init'), '_lazy_call_code', None)
+
+
+def _caller(depth):
+    # the frame `depth` up from our caller's, not counting a lazy stub's
+    f = sys._getframe(depth + 1)
+    while f is not None and f.f_code is _lazy_call:
+        f = f.f_back
+    return f
+
+
 def panic(arg):
     """panic stops normal execution of the current goroutine with arg."""
     raise _PanicError(arg)
@@ -53,7 +66,7 @@ def func(f):
     leaves the caller's binding of the name as it was.
     """
     if isinstance(f, type):
-        return _meth(f, sys._getframe(1))
+        return _meth(f, _caller(1))
     return _func(f)
 
 
@@ -170,7 +183,7 @@ _goframe_exit_code = _GoFrame.__exit__.__code__
 def defer(f):
     """defer registers f to be called when the calling @func function
     returns, or raises. Deferred calls run in LIFO order."""
-    fcall = sys._getframe(1)
+    fcall = _caller(1)
     fgo = fcall.f_back
     if fgo is None or fgo.f_code is not _wrapper_code:
         panic("function %s uses defer, but not @func" % fcall.f_code.co_name)
@@ -183,7 +196,7 @@ def recover():
 
     It returns None when nothing is being raised, or when not called
     directly by a deferred function."""
-    fcall = sys._getframe(1)
+    fcall = _caller(1)
     fgo = fcall.f_back
     if fgo is None or fgo.f_code is not _goframe_exit_code:
         return None
@@ -222,58 +235,9 @@ def _sys_exc_clear():
 
 # ---- error ----
 
-class error(Exception):
-    """error is the base class for Go-style errors.
-
-    error("text") (also what errors.New returns) is an error with that text.
-    Subclasses define Error() (and Unwrap() when they wrap another error);
-    they compare equal when they are of the same type with the same args.
-    """
-
-    def __init__(self, *argv):
-        Exception.__init__(self, *argv)
-        if type(self) is error:
-            if len(argv) != 1:
-                raise ValueError("error: expected 1 argument (text), got %d" % len(argv))
-            self._text = u(argv[0])
-            self._w = None
-
-    def Error(self):
-        """Error returns the string that represents the error."""
-        if type(self) is error:
-            return self._text
-        return repr(self)   # subclasses should override Error
-
-    def Unwrap(self):
-        """Unwrap returns the wrapped error, or None."""
-        if type(self) is error:
-            return self._w
-        return None
-
-    def __str__(self):
-        return self.Error()
-
-    def __repr__(self):
-        typ = type(self)
-        if typ is error:
-            from golang.gcompat import qq
-            return "<golang.error error=%s>" % qq(self.Error())
-        return "%s.%s%r" % (typ.__module__, typ.__qualname__, self.args)
-
-    def __eq__(a, b):
-        if type(a) is not type(b):
-            return False
-        if type(a) is error:
-            return (a._text, a._w) == (b._text, b._w)
-        return a.args == b.args
-
-    def __ne__(a, b):
-        return not (a == b)
-
-    def __hash__(self):
-        if type(self) is error:
-            return hash(error) ^ hash(self._text)
-        return hash(type(self)) ^ hash(self.args)
+# error is a builtin of gpython's, defined at startup (so that `except
+# error` works before golang is imported): _gpython_init.py.
+from _gpython_init import error
 
 
 def _newerror(text, w=None):
@@ -290,3 +254,16 @@ from golang._golang_str import b, u, bstr, ustr, biter, uiter, bbyte, uchr
 
 
 from golang._gopath import gimport
+
+
+def _builtins_in_place():
+    # gpython made these builtins stubs that load golang on first use
+    # (_gpython_init._Lazy): now it is loaded, put the real ones there.
+    import builtins
+    d = builtins.__dict__
+    for name in __all__:
+        if type(d.get(name)).__name__ == '_Lazy':
+            d[name] = globals()[name]
+
+
+_builtins_in_place()
