@@ -84,7 +84,8 @@ module_exec(PyObject *m)
     if (!st->case_error) {
         return -1;
     }
-    if (PyModule_AddObjectRef(m, "chan", (PyObject *)st->chan_type) < 0 ||
+    if (PyModule_AddStringConstant(m, "__version__", GPY_VERSION) < 0 ||
+        PyModule_AddObjectRef(m, "chan", (PyObject *)st->chan_type) < 0 ||
         PyModule_AddObjectRef(m, "default", st->default_obj) < 0 ||
         PyModule_AddObjectRef(m, "nilchan", st->typed_nil[DT_OBJECT]) < 0 ||
         PyModule_AddObjectRef(m, "_PanicError", st->panic_error) < 0 ||

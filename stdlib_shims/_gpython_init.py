@@ -41,6 +41,22 @@ def _runtime():
 
 runtime = _runtime()
 
+# As pygolang's gpython, sys.version says what runs (`'GPython' in
+# sys.version` is how pygolang programs tell): " [GPython 0.1.0]
+# [goroutines]" (or [threads]). platform's parsing ignores the addition.
+sys.version += " [GPython %s] [%s]" % (_gpython.__version__, runtime)
+
+
+def _underlying_executable():
+    # pygolang's sys._gpy_underlying_executable: the plain python3 that
+    # runs the same libpython (Debian's /usr/bin/python3.11)
+    p = os.path.join(sys.base_prefix, "bin",
+                     "python%d.%d" % sys.version_info[:2])
+    return p if os.access(p, os.X_OK) else sys.executable
+
+
+sys._gpy_underlying_executable = _underlying_executable()
+
 
 def _after_fork_child():
     # A child forked by a goroutine other than main ends when that
@@ -102,21 +118,59 @@ def _leakreport():
 _leakreport()
 
 
-def _goless_path():
-    # goless's API on our goroutines (stdlib_shims/_gpython_goless): after
-    # site-packages, so an installed goless is what `import goless` gets,
-    # unless -X gpython.goless / GPYTHON_GOLESS=1 asks for ours.
-    d = os.path.join(os.path.dirname(__file__), "_gpython_goless")
+class _DirFinder(object):
+    """Finds top-level modules in one directory as if it were the last
+    sys.path entry, without being one: gpython's modules (golang, gpython,
+    goless, ...) import while sys.path stays python3's. As for a path
+    entry, a regular module of the same name on sys.path wins (unless
+    first), and a namespace package does not."""
+
+    def __init__(self, d, first=False):
+        self.dir, self.first = d, first
+
+    def find_spec(self, name, path=None, target=None):
+        if path is not None:
+            return None     # submodules: their package's __path__
+        from _frozen_importlib_external import PathFinder
+        spec = PathFinder.find_spec(name, [self.dir], target)
+        if spec is None or spec.loader is None or self.first:
+            return spec
+        other = PathFinder.find_spec(name, None, target)
+        if other is not None and other.loader is not None:
+            return None     # sys.path has it: it comes first
+        return spec
+
+    def invalidate_caches(self):
+        f = sys.path_importer_cache.get(self.dir)
+        if f is not None:
+            f.invalidate_caches()
+
+    def __repr__(self):
+        return "<gpython module finder for %s>" % self.dir
+
+
+def _module_finders():
+    # The launcher put stdlib_shims/ last on sys.path to find us: finders
+    # take its place. goless's API on our goroutines (_gpython_goless/)
+    # comes after site-packages too, so an installed goless is what
+    # `import goless` gets, unless -X gpython.goless / GPYTHON_GOLESS=1 asks
+    # for ours.
+    here = os.path.dirname(__file__)
+    while here in sys.path:
+        sys.path.remove(here)
     ours = sys._xoptions.get("gpython.goless")
     if ours is None and not sys.flags.ignore_environment:
         ours = os.environ.get("GPYTHON_GOLESS") not in (None, "", "0")
-    if ours:
-        sys.path.insert(0, d)
-    else:
-        sys.path.append(d)
+    # before PathFinder, so that a namespace package does not shadow us
+    at = next((i for i, f in enumerate(sys.meta_path)
+               if getattr(f, '__name__', '') == 'PathFinder'),
+              len(sys.meta_path))
+    sys.meta_path[at:at] = [
+        _DirFinder(os.path.join(here, "_gpython_goless"), first=bool(ours)),
+        _DirFinder(here)]
 
 
-_goless_path()
+_module_finders()
 
 
 # ---- pygolang's builtins ----

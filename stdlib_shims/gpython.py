@@ -144,3 +144,28 @@ def leaks():
     running code can reach any more (see _gpython_leaks)."""
     import _gpython_leaks
     return _gpython_leaks.find()
+
+
+# ---- what pygolang's gpython module also offers ----
+
+def _version_info_str(vi):
+    """_version_info_str formats a sys.version_info-like tuple: 3.11.2, or
+    3.12.0rc1 for a pre-release (pygolang's gpython)."""
+    major, minor, micro, level, serial = (tuple(vi) + (0, 0, 0, 'final', 0))[:5]
+    s = '%d.%d.%d' % (major, minor, micro)
+    if level != 'final':
+        s += {'alpha': 'a', 'beta': 'b', 'candidate': 'rc'}.get(level, level)
+        s += str(serial)
+    return s
+
+
+def _is_buildout_script(path):
+    """_is_buildout_script tells whether path is a script zc.buildout wrote
+    (a Python file that puts its eggs on sys.path), as pygolang's gpython
+    asks before running the underlying interpreter directly."""
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return head.startswith(b'#!') and b'sys.path[0:0] = [' in head

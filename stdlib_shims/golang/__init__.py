@@ -15,7 +15,7 @@ go, chan, select, default, nilchan and _PanicError come from gpython's
 runtime (module _gpython); everything else here is pure Python.
 """
 
-__version__ = "0.1"
+from _gpython import __version__   # gpython's (pygolang: golang's)
 
 __all__ = ['go', 'chan', 'select', 'default', 'nilchan', 'defer', 'panic',
            'recover', 'func', 'error', 'b', 'u', 'bstr', 'ustr', 'biter',

@@ -231,6 +231,17 @@ def pygolang_suite(gp, src, opts, keep=None):
             p = os.path.join(src, "golang", sub)
             if os.path.isdir(p):
                 shutil.copytree(p, os.path.join(t, sub))
+        # gpython/gpython_test.py: pygolang's command-line tests
+        g = os.path.join(src, "gpython")
+        if os.path.exists(os.path.join(g, "gpython_test.py")):
+            os.makedirs(os.path.join(d, "gpython"))
+            shutil.copy(os.path.join(g, "gpython_test.py"),
+                        os.path.join(d, "gpython"))
+            for sub in ("testdata", "testprog"):
+                if os.path.isdir(os.path.join(g, sub)):
+                    shutil.copytree(os.path.join(g, sub),
+                                    os.path.join(d, "gpython", sub))
+            files.append(os.path.join("gpython", "gpython_test.py"))
         shutil.copy(os.path.join(src, "conftest.py"), d)
         write_standins(t)
         return run([gp, "-m", "pytest", "-q", "-p", "no:cacheprovider",
