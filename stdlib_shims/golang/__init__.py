@@ -251,6 +251,7 @@ def _newerror(text, w=None):
 # bstr/ustr, b/u, biter/uiter, bbyte/uchr: golang/_golang_str.py
 
 from golang._golang_str import b, u, bstr, ustr, biter, uiter, bbyte, uchr
+from golang._golang_str import _butf8b    # pickles of bstr (protocols 0-2)
 
 
 from golang._gopath import gimport

@@ -23,7 +23,7 @@ as keys next to str (not next to bytes: b'x' and 'x' hash differently).
 """
 
 import codecs
-import sys
+import copyreg
 
 __all__ = ['b', 'u', 'bstr', 'ustr', 'biter', 'uiter', 'bbyte', 'uchr']
 
@@ -515,7 +515,12 @@ class bstr(_Str, bytes):
     maketrans = staticmethod(lambda *argv: _maketrans(*argv))
 
     def __reduce_ex__(self, protocol):
-        return (bstr, (_bdata(self),))
+        # pygolang's pickles, so that they load in both: golang.bstr of its
+        # bytes from protocol 3, before that golang._butf8b of its text
+        # (protocols 0-2 have no bytes)
+        if protocol < 3:
+            return (_butf8b, (self._text(),))
+        return (copyreg.__newobj__, (type(self), _bdata(self)))
 
     for _m in _BYTEPOS_METHODS:
         locals()[_m] = _bytes_method(_m)
@@ -582,7 +587,10 @@ class ustr(_Str, str):
     maketrans = staticmethod(lambda *argv: _maketrans(*argv))
 
     def __reduce_ex__(self, protocol):
-        return (ustr, (self._text(),))
+        # pygolang's pickles: golang.ustr of its text
+        if protocol < 2:
+            return (type(self), (self._text(),))
+        return (copyreg.__newobj__, (type(self), self._text()))
 
     for _m in _BYTEPOS_METHODS:
         locals()[_m] = _text_method(_m)
@@ -698,6 +706,19 @@ class _Mapping(object):
         return _stringify(self.m)
 
     __repr__ = __str__
+
+
+# pickled as pygolang pickles them: golang.bstr, golang.ustr
+bstr.__module__ = ustr.__module__ = 'golang'
+
+
+def _butf8b(text):
+    """_butf8b makes a bstr from its text (pygolang's pickles of bstr for
+    protocols 0-2)."""
+    return _bytes_new(bstr, _utf8(text))
+
+
+_butf8b.__module__ = 'golang'
 
 
 def biter(s):

@@ -272,6 +272,14 @@ class TestStringBehaviour(unittest.TestCase):
                 self.assertEqual(y, x)
             self.assertEqual(copy.copy(x), x)
             self.assertIs(type(copy.deepcopy(x)), type(x))
+        # pygolang's pickle format, so that pickles go both ways
+        self.assertEqual(pickle.dumps(b("м"), 0),
+                         b"cgolang\n_butf8b\n(V\\u043c\ntR.")
+        self.assertEqual(pickle.dumps(u("м"), 0),
+                         b"cgolang\nustr\n(V\\u043c\ntR.")
+        self.assertEqual(pickle.dumps(b("м"), 3),
+                         b"\x80\x03cgolang\nbstr\nC\x02\xd0\xbc\x85\x81.")
+        self.assertEqual(repr(bstr), "<class 'golang.bstr'>")
 
     def test_error_and_qq(self):
         from golang.gcompat import qq
