@@ -21,6 +21,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <semaphore.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -368,18 +370,27 @@ gpy_cpy_stack_running(PyThreadState *ts, gpy_cpy_frame *out, int max,
     int n = 0;
     *more = 0;
     if (!ts || !peek(&cf, &ts->cframe, sizeof(cf)) || !cf ||
-        !peek(&fp, &cf->current_frame, sizeof(fp))) {
+        !peek(&fp, (const char *)cf + offsetof(_PyCFrame, current_frame),
+              sizeof(fp))) {
         return 0;
     }
     /* as gpy_cpy_stack (incomplete frames skipped), every read checked;
      * bounded, in case a stale chain loops */
     for (int steps = 0; fp && steps < 4 * max + 64; steps++) {
+        /* addresses computed, not member accesses: f_code may be garbage
+         * (and then misaligned) */
         int first;
         if (!peek(&f, fp, sizeof(f)) || !f.f_code ||
-            !peek(&first, &f.f_code->_co_firsttraceable, sizeof(first))) {
+            ((uintptr_t)f.f_code & (_Alignof(PyCodeObject) - 1)) ||
+            !peek(&first,
+                  (const char *)f.f_code +
+                      offsetof(PyCodeObject, _co_firsttraceable),
+                  sizeof(first))) {
             break;
         }
-        _Py_CODEUNIT *start = _PyCode_CODE(f.f_code);
+        _Py_CODEUNIT *start =
+            (_Py_CODEUNIT *)((char *)f.f_code +
+                             offsetof(PyCodeObject, co_code_adaptive));
         if (f.owner == FRAME_OWNED_BY_GENERATOR ||
             f.prev_instr >= start + first) {
             if (n == max) {
