@@ -3,9 +3,15 @@
  * others wait and makes the goroutine yield at its next line or opcode. */
 #include "binding.h"
 
+#include <stdint.h>
 #include <time.h>
 
-#define SLICE_US 10000
+/* A goroutine that has run SLICE_US without a switch while others wait is
+ * preempted; the monitor looks every TICK_US, so the others wait at most
+ * about SLICE_US + TICK_US (python3's switch interval is 5 ms; a 10 ms
+ * ticker beside a computing goroutine sees gaps of about 12 ms). */
+#define SLICE_US 8000
+#define TICK_US 2000
 
 static int sysmon_started;
 
@@ -140,20 +146,34 @@ frame_still(PyThreadState *ts)
 /* The monitor takes the GIL with a thread state of its own, kept out of
  * the interpreter's thread list: nothing lists it, and no PyGILState
  * bookkeeping runs for it. */
+static int64_t
+mono_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 static void *
 sysmon(void *arg)
 {
     PyThreadState *mts = arg;
     unsigned long last = gpy_sched_switches();
+    int64_t since = mono_us(); /* when `last` was first seen */
     for (;;) {
-        struct timespec ts = {0, SLICE_US * 1000};
+        struct timespec ts = {0, TICK_US * 1000};
         nanosleep(&ts, NULL);
         unsigned long now = gpy_sched_switches();
+        int64_t t = mono_us();
         if (gpy_py_blockreport_ns) {
             gpy_py_blockreport_check(now);
         }
         if (now != last || !gpy_sched_others_waiting()) {
             last = now;
+            since = t;
+            continue;
+        }
+        if (t - since < SLICE_US) {
             continue;
         }
         /* A C call that holds the GIL (the goroutine's frame does not
@@ -174,7 +194,10 @@ sysmon(void *arg)
             }
         }
         PyEval_SaveThread();
+        /* If the yield finds nobody ready yet (a timer not quite due), the
+         * goroutine goes on: look again two ticks later, not at once. */
         last = gpy_sched_switches();
+        since = mono_us() - SLICE_US + 2 * TICK_US;
     }
     return NULL;
 }

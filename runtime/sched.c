@@ -774,12 +774,16 @@ gpy_yield(void)
     }
     gpy_g *self = S.cur;
     self->state = GPY_G_RUNNABLE;
-    runq_push(self);
-    /* A yield is also a moment to look at I/O, or sleep(0) loops would
-     * starve it. */
+    /* A yield is also a moment to look at I/O and timers, or sleep(0)
+     * loops (and preempted computations) would starve them: what became
+     * ready queues ahead of the yielder, so that it runs before the
+     * yielder's next slice, as Go puts a preempted goroutine behind the
+     * ready ones. */
     if (S.loop) {
         ev_run(S.loop, EVRUN_NOWAIT);
     }
+    drain_remote();
+    runq_push(self);
     schedule(self);
 }
 
