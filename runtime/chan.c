@@ -524,12 +524,14 @@ gpy_chan_waits(void (*fn)(gpy_g *g, gpy_chan *const *chs, int n, void *arg),
     return count;
 }
 
+/* q_count: the waiters still waiting (a select that another case has
+ * already claimed may not have unlinked this one yet). */
 static size_t
 q_count(const waitq *q)
 {
     size_t n = 0;
     for (const sudog *sd = q->head; sd; sd = sd->next) {
-        n++;
+        n += __atomic_load_n(&sd->s->w.done, __ATOMIC_ACQUIRE) == 0;
     }
     return n;
 }

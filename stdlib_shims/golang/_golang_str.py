@@ -108,20 +108,20 @@ def _strtext(x):
     return None
 
 
-def _must_bytes(x, what):
-    v = _strbytes(x)
+def _must(conv, x, what):
+    # conv(x) (_strbytes or _strtext), or TypeError if x is no string
+    v = conv(x)
     if v is None:
         raise TypeError("%s: expected a string (str, bytes, bytearray, bstr "
                         "or ustr), got %s" % (what, type(x).__name__))
     return v
 
 
-def _must_text(x, what):
-    v = _strtext(x)
-    if v is None:
-        raise TypeError("%s: expected a string (str, bytes, bytearray, bstr "
-                        "or ustr), got %s" % (what, type(x).__name__))
-    return v
+def _plain_string(x):
+    # a string whose str() is its text (its type keeps the base's __str__):
+    # bstr(x)/ustr(x) convert it rather than stringify it
+    return isinstance(x, (str, bytes, bytearray)) and type(x).__str__ in (
+        str.__str__, bytes.__str__, bytearray.__str__, _Str.__str__)
 
 
 def _is_buffer(x):
@@ -459,15 +459,8 @@ class bstr(_Str, bytes):
             data = _utf8(_decoded(object, encoding, errors, 'bstr'))
         elif type(object) is bstr and cls is bstr:
             return object
-        elif isinstance(object, (bytes, bytearray)) and \
-                type(object).__str__ in (bytes.__str__, bytearray.__str__,
-                                         _Str.__str__):
-            data = bytes(object) if type(object) is not bytes else object
-            if isinstance(object, bstr):
-                data = _bdata(object)
-        elif isinstance(object, str) and \
-                type(object).__str__ in (str.__str__, _Str.__str__):
-            data = _utf8(object)
+        elif _plain_string(object):
+            data = _strbytes(object)
         else:
             data = _utf8(_stringify(object))
         return _bytes_new(cls, data)
@@ -500,7 +493,7 @@ class bstr(_Str, bytes):
     def __contains__(self, x):
         if isinstance(x, int) and not isinstance(x, bool):
             return bytes.__contains__(self, x)
-        return _must_bytes(x, "'in <bstr>'") in _bdata(self)
+        return _must(_strbytes, x, "'in <bstr>'") in _bdata(self)
 
     def translate(self, table, delete=b''):
         """translate maps characters through table (as str.translate), or,
@@ -509,7 +502,7 @@ class bstr(_Str, bytes):
         if table is None or (isinstance(table, (bytes, bytearray)) and
                              len(table) == 256) or delete:
             return bstr(bytes.translate(_bdata(self), table,
-                                        _must_bytes(delete, 'bstr.translate')))
+                                        _must(_strbytes, delete, 'bstr.translate')))
         return bstr(str.translate(self._text(), _table(table)))
 
     maketrans = staticmethod(lambda *argv: _maketrans(*argv))
@@ -537,13 +530,8 @@ class ustr(_Str, str):
             text = _decoded(object, encoding, errors, 'ustr')
         elif type(object) is ustr and cls is ustr:
             return object
-        elif isinstance(object, str) and \
-                type(object).__str__ in (str.__str__, _Str.__str__):
-            text = _udata(object)
-        elif isinstance(object, (bytes, bytearray)) and \
-                type(object).__str__ in (bytes.__str__, bytearray.__str__,
-                                         _Str.__str__):
-            text = _text(bytes(object))
+        elif _plain_string(object):
+            text = _strtext(object)
         else:
             text = _stringify(object)
         return _str_new(cls, text)
@@ -579,7 +567,7 @@ class ustr(_Str, str):
             yield _str_new(ustr, c)
 
     def __contains__(self, x):
-        return _must_text(x, "'in <ustr>'") in self._text()
+        return _must(_strtext, x, "'in <ustr>'") in self._text()
 
     def translate(self, table):
         return ustr(str.translate(self._text(), _table(table)))
