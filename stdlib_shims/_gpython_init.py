@@ -127,10 +127,24 @@ class _DirFinder(object):
 
     def __init__(self, d, first=False):
         self.dir, self.first = d, first
+        self.names = None   # what the directory holds, listed on first use
+
+    def _names(self):
+        names = set()
+        try:
+            for entry in os.listdir(self.dir):
+                names.add(entry.partition('.')[0])
+        except OSError:
+            pass
+        self.names = names
+        return names
 
     def find_spec(self, name, path=None, target=None):
         if path is not None:
             return None     # submodules: their package's __path__
+        # most imports are not ours: a set lookup, not a path search
+        if name not in (self.names or self._names()):
+            return None
         from _frozen_importlib_external import PathFinder
         spec = PathFinder.find_spec(name, [self.dir], target)
         if spec is None or spec.loader is None or self.first:
@@ -141,6 +155,7 @@ class _DirFinder(object):
         return spec
 
     def invalidate_caches(self):
+        self.names = None
         f = sys.path_importer_cache.get(self.dir)
         if f is not None:
             f.invalidate_caches()
