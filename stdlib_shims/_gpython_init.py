@@ -47,15 +47,10 @@ runtime = _runtime()
 sys.version += " [GPython %s] [%s]" % (_gpython.__version__, runtime)
 
 
-def _underlying_executable():
-    # pygolang's sys._gpy_underlying_executable: the plain python3 that
-    # runs the same libpython (Debian's /usr/bin/python3.11)
-    p = os.path.join(sys.base_prefix, "bin",
-                     "python%d.%d" % sys.version_info[:2])
-    return p if os.access(p, os.X_OK) else sys.executable
-
-
-sys._gpy_underlying_executable = _underlying_executable()
+# pygolang's sys._gpy_underlying_executable: the plain python3 that runs
+# the same libpython (Debian's /usr/bin/python3.11)
+sys._gpy_underlying_executable = "%s/bin/python%d.%d" % (
+    sys.base_prefix, sys.version_info[0], sys.version_info[1])
 
 
 def _after_fork_child():
