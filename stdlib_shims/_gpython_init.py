@@ -289,6 +289,24 @@ class _Lazy(object):
     def __repr__(self):
         return repr(self._real())
 
+    def __reduce__(self):
+        return (_golang_attr, (self._name,))
+
+    # what introspection asks for (help(), inspect) is the real object's
+    __doc__ = property(lambda self: self._real().__doc__)
+    __signature__ = property(lambda self: _signature(self._real()))
+    __wrapped__ = property(lambda self: self._real())
+
+
+def _golang_attr(name):
+    import golang
+    return getattr(golang, name)
+
+
+def _signature(f):
+    import inspect
+    return inspect.signature(f)
+
 
 # golang's defer/recover/func(Class) look at their caller's frame: they
 # skip this one (golang._caller).

@@ -346,6 +346,14 @@ class TestBuiltins(unittest.TestCase):
             "ustr-isinstance": "print(isinstance(u('x'), ustr) and 'ok')",
             "uchr": "print(uchr(0x6f) + 'k')",
             "gimport": "print(callable(gimport) and 'ok')",
+            "pickle-stub": "import pickle, sys\n"
+                           "d = pickle.dumps(bbyte)\n"
+                           "assert 'golang' not in sys.modules\n"
+                           "import golang\n"
+                           "print(pickle.loads(d) is golang.bbyte and 'ok')",
+            "inspect-stub": "import inspect\n"
+                            "print(str(inspect.signature(uchr)) == '(i)' "
+                            "and 'b returns' in b.__doc__ and 'ok')",
         }
         for name, prog in progs.items():
             with self.subTest(name):
