@@ -107,8 +107,11 @@ int gpy_cpy_caller_up(PyThreadState *ts, int up, PyObject **code, int *lasti);
 /* gpy_cpy_caller_running: gpy_cpy_caller for a thread state running on
  * another OS thread right now (the monitor's samples): every read is
  * checked, so a frame popped meanwhile (its memory reused or unmapped)
- * gives 0 or a wrong answer, never a crash. */
-int gpy_cpy_caller_running(PyThreadState *ts, PyObject **code, int *lasti);
+ * gives 0 or a wrong answer, never a crash. *state summarises the frame
+ * (instruction, locals, value stack): it stays the same only while one
+ * call is in progress. */
+int gpy_cpy_caller_running(PyThreadState *ts, PyObject **code, int *lasti,
+                           uint64_t *state);
 /* gpy_cpy_stack fills out[] innermost first; *more: frames left out. */
 int gpy_cpy_stack(PyThreadState *ts, gpy_cpy_frame *out, int max, int *more);
 /* gpy_cpy_stack_running: gpy_cpy_stack for a thread state that may be

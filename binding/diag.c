@@ -536,20 +536,21 @@ gpy_py_blockreport_check(unsigned long switches)
      * that holds the GIL (it does not). */
     const char *what;
     PyObject *code = NULL;
-    int lasti = -1, lasti2 = -1;
+    int lasti = -1;
+    uint64_t state = 0, state2 = 0;
     if (ts && gpy_cpy_gil_owner() != ts) {
         what = "in a call that released the GIL without parking (the "
                "scheduler waits for it to return)";
-    } else if (ts && gpy_cpy_caller_running(ts, &code, &lasti)) {
+    } else if (ts && gpy_cpy_caller_running(ts, &code, &lasti, &state)) {
         /* Sampled ten times over 5 ms: a tight Python loop may be seen
-         * at the same instruction twice, not ten times. */
+         * at the same instruction twice, not ten times, and a loop of
+         * short C calls changes its locals or value stack. */
         int moved = 0;
         for (int i = 0; i < 10 && !moved; i++) {
             struct timespec pause = {0, 500000};
             nanosleep(&pause, NULL);
-            PyObject *code2 = NULL;
-            if (!gpy_cpy_caller_running(ts, &code2, &lasti2) ||
-                code2 != code || lasti2 != lasti) {
+            if (!gpy_cpy_caller_running(ts, &code, &lasti, &state2) ||
+                state2 != state) {
                 moved = 1;
             }
         }

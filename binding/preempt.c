@@ -121,22 +121,24 @@ arm_preempt(PyThreadState *ts)
     Py_DECREF(st);
 }
 
-/* frame_still tells whether ts's innermost frame stays at one instruction
- * for a millisecond (sampled five times): it is in a C call, not running
- * bytecode. ts runs meanwhile: checked reads (gpy_cpy_caller_running). */
+/* frame_still tells whether ts's innermost frame stays still for a
+ * millisecond (sampled five times: same instruction, same locals and
+ * value stack): it is inside one C call, not running bytecode, nor
+ * calling a C function over and over. ts runs meanwhile: checked reads
+ * (gpy_cpy_caller_running). */
 static int
 frame_still(PyThreadState *ts)
 {
-    PyObject *code, *c2;
-    int lasti, l2;
-    if (!gpy_cpy_caller_running(ts, &code, &lasti)) {
+    PyObject *code;
+    int lasti;
+    uint64_t state, s2;
+    if (!gpy_cpy_caller_running(ts, &code, &lasti, &state)) {
         return 0;
     }
     for (int i = 0; i < 5; i++) {
         struct timespec pause = {0, 200000};
         nanosleep(&pause, NULL);
-        if (!gpy_cpy_caller_running(ts, &c2, &l2) || c2 != code ||
-            l2 != lasti) {
+        if (!gpy_cpy_caller_running(ts, &code, &lasti, &s2) || s2 != state) {
             return 0;
         }
     }

@@ -214,6 +214,35 @@ class TestFairness(unittest.TestCase):
         self.fail("ticker gaps (max, median ms): gpython %r, python3 "
                   "threads %r" % (ours, peer))
 
+    def test_loop_of_short_c_calls_is_preempted(self):
+        # A loop that spends nearly all its time in one C function called
+        # over and over (go(f, i), sum(range(..), i)) sits at the same
+        # instruction whenever the monitor samples it; it is not one long
+        # C call holding the GIL (whose frame's values stand still), so it
+        # is preempted. Before, the ticker waited for the whole loop.
+        gaps = []
+
+        def ticker():
+            last = time.monotonic()
+            while not stop:
+                time.sleep(0.005)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+        stop = False
+        go(ticker)
+        time.sleep(0.02)
+        n0 = len(gaps)
+        t0 = time.monotonic()
+        i = 0
+        while time.monotonic() - t0 < 0.6:
+            sum(range(20000), i)
+            i += 1
+        stop = True
+        g = gaps[n0 + 1:]
+        self.assertGreater(len(g), 5, g)        # the ticker ran meanwhile
+        self.assertLess(max(g), 0.3, g)
+
 
 if __name__ == "__main__":
     unittest.main()
