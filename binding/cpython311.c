@@ -361,9 +361,11 @@ peek(void *dst, const void *src, size_t n)
     return read(pipefd[0], dst, n) == (ssize_t)n;
 }
 
-int
-gpy_cpy_stack_running(PyThreadState *ts, gpy_cpy_frame *out, int max,
-                      int *more)
+/* stack_running is gpy_cpy_stack_running; where (if not NULL) gets each
+ * reported frame's address. */
+static int
+stack_running(PyThreadState *ts, gpy_cpy_frame *out, int max, int *more,
+              const _PyInterpreterFrame **where)
 {
     _PyCFrame *cf;
     _PyInterpreterFrame *fp, f;
@@ -399,6 +401,9 @@ gpy_cpy_stack_running(PyThreadState *ts, gpy_cpy_frame *out, int max,
             }
             out[n].code = (PyObject *)f.f_code;
             out[n].lasti = (int)(f.prev_instr - start);
+            if (where) {
+                where[n] = fp;
+            }
             n++;
         }
         fp = f.previous;
@@ -407,12 +412,20 @@ gpy_cpy_stack_running(PyThreadState *ts, gpy_cpy_frame *out, int max,
 }
 
 int
+gpy_cpy_stack_running(PyThreadState *ts, gpy_cpy_frame *out, int max,
+                      int *more)
+{
+    return stack_running(ts, out, max, more, NULL);
+}
+
+int
 gpy_cpy_caller_running(PyThreadState *ts, PyObject **code, int *lasti,
                        uint64_t *state)
 {
     gpy_cpy_frame fr = {NULL, 0};
+    const _PyInterpreterFrame *fp = NULL;
     int more;
-    if (gpy_cpy_stack_running(ts, &fr, 1, &more) != 1) {
+    if (stack_running(ts, &fr, 1, &more, &fp) != 1) {
         return 0;
     }
     *code = fr.code;
@@ -421,15 +434,9 @@ gpy_cpy_caller_running(PyThreadState *ts, PyObject **code, int *lasti,
      * that spends most of its time in one C call (go(f, i) a million
      * times) keeps its instruction but not its values. */
     uint64_t h = (uint64_t)(uintptr_t)fr.code * 31 + (uint64_t)fr.lasti;
-    _PyCFrame *cf;
-    _PyInterpreterFrame *fp;
     int nlocals = 0, stacksize = 0;
     PyObject *slots[32];
-    if (peek(&cf, &ts->cframe, sizeof(cf)) && cf &&
-        peek(&fp, (const char *)cf + offsetof(_PyCFrame, current_frame),
-             sizeof(fp)) &&
-        fp &&
-        peek(&nlocals,
+    if (peek(&nlocals,
              (const char *)fr.code + offsetof(PyCodeObject, co_nlocalsplus),
              sizeof(nlocals)) &&
         peek(&stacksize,
