@@ -263,12 +263,7 @@ class _Lazy(object):
         self._name = name
 
     def _real(self):
-        import builtins
-        import golang
-        d = builtins.__dict__
-        for name in _LAZY:
-            if type(d.get(name)) is _Lazy:
-                d[name] = getattr(golang, name)
+        import golang   # which puts the real builtins in place
         return getattr(golang, self._name)
 
     def __call__(self, *argv, **kw):
