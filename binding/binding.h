@@ -245,6 +245,10 @@ typedef struct gpy_py_ginfo {
 void gpy_py_ginfo_init(gpy_py_ginfo *gi, PyObject *f, int thread);
 void gpy_py_ginfo_clear(gpy_py_ginfo *gi);
 
+/* gpy_py_sched_options reads -X gpython.maxthreads=N and
+ * GPYTHON_MAXTHREADS: the cap on OS threads that run goroutines. */
+int gpy_py_sched_options(void);
+
 /* gpy_py_diag_install arms SIGQUIT's goroutine dump (when SIGQUIT has its
  * default disposition) and reads -X gpython.blockreport/leakreport. */
 int gpy_py_diag_install(void);

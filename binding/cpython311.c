@@ -634,3 +634,46 @@ Py_SetRecursionLimit(int new_limit)
         set_limit(p, clamp);
     }
 }
+
+/* ---- the GIL's entry points (handoff) ---- */
+
+/* CPython's own, renamed in our copy of ceval.o (CMakeLists.txt). */
+PyThreadState *gpy_cpy_real_PyEval_SaveThread(void);
+void gpy_cpy_real_PyEval_RestoreThread(PyThreadState *ts);
+void gpy_cpy_real_PyEval_AcquireThread(PyThreadState *ts);
+void gpy_cpy_real_PyEval_ReleaseThread(PyThreadState *ts);
+
+/* Every Py_BEGIN_ALLOW_THREADS of libpython and of extension modules, and
+ * PyGILState_Release, comes here: from now on the goroutine is in a call
+ * that the monitor may find stuck (then another OS thread runs the other
+ * goroutines). Py_END_ALLOW_THREADS and PyGILState_Ensure first get the
+ * scheduler back for this OS thread, so that Python code runs only on the
+ * thread holding it. */
+PyThreadState *
+PyEval_SaveThread(void)
+{
+    PyThreadState *ts = gpy_cpy_real_PyEval_SaveThread();
+    gpy_sched_syscall_enter();
+    return ts;
+}
+
+void
+PyEval_RestoreThread(PyThreadState *ts)
+{
+    gpy_sched_syscall_exit();
+    gpy_cpy_real_PyEval_RestoreThread(ts);
+}
+
+void
+PyEval_ReleaseThread(PyThreadState *ts)
+{
+    gpy_cpy_real_PyEval_ReleaseThread(ts);
+    gpy_sched_syscall_enter();
+}
+
+void
+PyEval_AcquireThread(PyThreadState *ts)
+{
+    gpy_sched_syscall_exit();
+    gpy_cpy_real_PyEval_AcquireThread(ts);
+}

@@ -771,7 +771,17 @@ diag_chan_info(PyObject *m, PyObject *o)
                          (Py_ssize_t)nrecv, (Py_ssize_t)nsend);
 }
 
+static PyObject *
+diag_os_threads(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyLong_FromLong(gpy_sched_threads());
+}
+
 PyMethodDef gpy_py_diag_methods[] = {
+    {"_os_threads", diag_os_threads, METH_NOARGS,
+     "how many OS threads have run goroutines so far (1 until a handoff)."},
     {"_chan_waits", diag_chan_waits, METH_NOARGS,
      "{goroutine id: [channel address]} of goroutines blocked on channels."},
     {"_chan_info", diag_chan_info, METH_O,

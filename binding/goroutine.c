@@ -28,6 +28,9 @@ gpy_py_switch_in(void *user)
 void *
 gpy_py_park_enter(void)
 {
+    /* A channel operation from Python: its goroutine may resume on
+     * another OS thread (binding code keeps nothing per thread). */
+    gpy_sched_pin_parks(0);
     return gpy_cpy_gil_held() ? PyEval_SaveThread() : NULL;
 }
 

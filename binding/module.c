@@ -185,7 +185,7 @@ gpy_py_install(void)
     /* After Py_Initialize: the signal module recorded SIGSEGV as SIG_DFL,
      * as python3 reports it. */
     gpy_stack_guard_install();
-    if (gpy_py_diag_install() < 0) {
+    if (gpy_py_sched_options() < 0 || gpy_py_diag_install() < 0) {
         return -1;
     }
 

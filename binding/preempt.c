@@ -3,6 +3,9 @@
  * others wait and makes the goroutine yield at its next line or opcode. */
 #include "binding.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include <stdint.h>
 #include <time.h>
 
@@ -12,6 +15,9 @@
  * ticker beside a computing goroutine sees gaps of about 12 ms). */
 #define SLICE_US 8000
 #define TICK_US 2000
+/* A call without the GIL that lasts HANDOFF_US (seen on two ticks) gets
+ * the others moved to another OS thread: they wait 2 to 4 ms. */
+#define HANDOFF_US 2000
 
 static int sysmon_started;
 
@@ -170,6 +176,13 @@ sysmon(void *arg)
         if (gpy_py_blockreport_ns) {
             gpy_py_blockreport_check(now);
         }
+        /* A goroutine in a call without the GIL for a while: the others
+         * go on on another OS thread (handoff). */
+        if (gpy_sched_handoff(HANDOFF_US * 1000LL)) {
+            last = gpy_sched_switches();
+            since = mono_us();
+            continue;
+        }
         if (now != last || !gpy_sched_others_waiting()) {
             last = now;
             since = t;
@@ -237,4 +250,40 @@ gpy_py_preempt_init(void)
         saved_trace_type = (PyTypeObject *)PyType_FromSpec(&saved_trace_spec);
     }
     return saved_trace_type ? 0 : -1;
+}
+
+int
+gpy_py_sched_options(void)
+{
+    PyObject *x = PySys_GetXOptions();
+    PyObject *v = x ? PyDict_GetItemString(x, "gpython.maxthreads") : NULL;
+    const char *env =
+        Py_IgnoreEnvironmentFlag ? NULL : getenv("GPYTHON_MAXTHREADS");
+    const char *text = NULL;
+    const char *what = NULL;
+    if (v && PyUnicode_Check(v)) {
+        text = PyUnicode_AsUTF8(v);
+        what = "-X gpython.maxthreads=N";
+    } else if (v) {
+        text = "";
+        what = "-X gpython.maxthreads=N";
+    } else if (env && *env) {
+        text = env;
+        what = "GPYTHON_MAXTHREADS";
+    }
+    if (!text) {
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (!*text || *end || errno || n < 1 || n > 1000000) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: N must be a whole number of OS threads from 1 to "
+                     "1000000, not '%s'",
+                     what, text);
+        return -1;
+    }
+    gpy_sched_set_max_threads((int)n);
+    return 0;
 }

@@ -91,7 +91,7 @@ read(int fd, void *buf, size_t n)
         return GPY_REAL(read)(fd, buf, n);
     }
     struct iovec one = {buf, n};
-    return coop_readv(fd, &one, 1, &one);
+    return GPY_HOMED(coop_readv(fd, &one, 1, &one));
 }
 
 GPY_EXPORT ssize_t
@@ -100,7 +100,7 @@ readv(int fd, const struct iovec *iov, int cnt)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(readv)(fd, iov, cnt);
     }
-    return coop_readv(fd, iov, cnt, NULL);
+    return GPY_HOMED(coop_readv(fd, iov, cnt, NULL));
 }
 
 extern void __chk_fail(void) __attribute__((noreturn));
@@ -111,6 +111,7 @@ __read_chk(int fd, void *buf, size_t n, size_t buflen)
     if (n > buflen) {
         __chk_fail();
     }
+    gpy_patch_twin_caller(__builtin_return_address(0));
     return read(fd, buf, n);
 }
 
@@ -173,9 +174,9 @@ write(int fd, const void *buf, size_t n)
     }
     switch (fd_kind(fd)) {
     case KIND_SOCK:
-        return gpy_patch_sock_sendto(fd, buf, n, 0, NULL, 0);
+        return GPY_HOMED(gpy_patch_sock_sendto(fd, buf, n, 0, NULL, 0));
     case KIND_STREAM:
-        return stream_write(fd, buf, n);
+        return GPY_HOMED(stream_write(fd, buf, n));
     default:
         return GPY_REAL(write)(fd, buf, n);
     }
@@ -236,10 +237,10 @@ writev(int fd, const struct iovec *iov, int cnt)
         memset(&m, 0, sizeof(m));
         m.msg_iov = (struct iovec *)iov;
         m.msg_iovlen = (size_t)cnt;
-        return gpy_patch_sock_sendmsg(fd, &m, 0);
+        return GPY_HOMED(gpy_patch_sock_sendmsg(fd, &m, 0));
     }
     case KIND_STREAM:
-        return stream_writev(fd, iov, cnt);
+        return GPY_HOMED(stream_writev(fd, iov, cnt));
     default:
         return GPY_REAL(writev)(fd, iov, cnt);
     }
@@ -310,7 +311,11 @@ flock(int fd, int op)
     }
     errno = saved;
     flock_call c = {fd, op, 0, 0};
+    void *home = gpy_sched_m();
     gpy_offload(flock_run, &c);
+    if (c.ret < 0) {
+        gpy_sched_return_home(home);
+    }
     errno = c.err;
     return c.ret;
 }

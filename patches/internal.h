@@ -31,6 +31,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* errno is per OS thread, and a goroutine parked in this code may resume
+ * on another one (DESIGN.md, "Handoff"). glibc declares __errno_location
+ * const, so GCC keeps its result in a register across calls -- across a
+ * park, that is the first thread's errno. Ours is an ordinary function:
+ * every use asks again. */
+int *gpy__errno_location(void);
+#undef errno
+#define errno (*gpy__errno_location())
+
 /* GPY_EXPORT marks an interposer: it must land in the executable's dynamic
  * symbol table even when the build hides symbols by default. */
 #define GPY_EXPORT __attribute__((visibility("default")))
@@ -112,7 +121,33 @@ void gpy_real_resolve(void);
  * cooperative path: the caller is a goroutine on the scheduler thread (not
  * the scheduler itself polling in libev) and does not hold the GIL
  * (park.c). */
-int gpy_patch_may_park(void);
+int gpy_patch_may_park_from(const void *caller);
+/* Every interposer asks with its own return address: a call made from
+ * outside the gpython executable (an extension module, libsqlite3,
+ * libssl) keeps its goroutine on its OS thread while parked, because that
+ * code may hold locks owned by the thread (recursive pthread mutexes,
+ * rwlocks) or thread-local state across the call; calls from libpython
+ * may resume on another OS thread (DESIGN.md, "Handoff"). */
+#define gpy_patch_may_park()                                                  \
+    gpy_patch_may_park_from(__builtin_return_address(0))
+/* A _FORTIFY_SOURCE twin (__read_chk) passes its own caller on to the
+ * interposer it calls. */
+void gpy_patch_twin_caller(const void *caller);
+
+/* GPY_HOMED(expr): the cooperative path of an interposer that returns -1
+ * with errno on failure. A caller may keep &errno across the call (GCC
+ * treats __errno_location as const: libpython's _Py_read does), so a
+ * failure returns on the OS thread the call was made on, with its errno;
+ * a success may return anywhere (errno is unspecified after one). */
+#define GPY_HOMED(expr)                                                       \
+    __extension__({                                                           \
+        void *home_ = gpy_sched_m();                                          \
+        __typeof__(expr) r_ = (expr);                                         \
+        if (r_ < 0) {                                                         \
+            gpy_sched_return_home(home_);                                     \
+        }                                                                     \
+        r_;                                                                   \
+    })
 
 /* gpy_patch_in_signal_handler tells whether the calling thread is running a
  * signal handler through signal.c's wrapper (or a held-back Python handler

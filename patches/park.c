@@ -29,12 +29,36 @@ gpy_patch_in_signal_handler(void)
     return in_handler != 0;
 }
 
-int
-gpy_patch_may_park(void)
+/* The executable's code (ours and libpython's), from the linker. */
+extern char __executable_start[], etext[];
+
+static __thread const void *twin_caller;
+
+void
+gpy_patch_twin_caller(const void *caller)
 {
-    if (!gpy_sched_active()) {
-        return 0;
+    twin_caller = caller;
+}
+
+int
+gpy_patch_may_park_from(const void *caller)
+{
+    if (twin_caller) {
+        caller = twin_caller;
+        twin_caller = NULL;
     }
+    if (!gpy_sched_active()) {
+        /* A goroutine whose OS thread lost the scheduler in a long call
+         * (handoff) and now blocks again: it gets the scheduler back and
+         * parks, rather than block this thread -- a goroutine pinned to
+         * this thread may be the one that would wake it. */
+        if (gpy_patch_in_signal_handler() || !gpy_patch_releases_gil() ||
+            !gpy_sched_rejoin()) {
+            return 0;
+        }
+    }
+    const char *c = caller;
+    gpy_sched_pin_parks(c < __executable_start || c >= etext);
     /* The scheduler runs libev on the stack of the goroutine that parks,
      * with the GIL released, so by thread and GIL it looks like any
      * goroutine. libev's own epoll_wait (and its eventfd reads) must reach

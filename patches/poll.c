@@ -46,7 +46,8 @@ poll(struct pollfd *fds, nfds_t n, int timeout)
     if (r != 0) {
         return r;
     }
-    return coop_poll(fds, n, gpy_patch_deadline_ms(timeout), NULL, 0);
+    return GPY_HOMED(
+        coop_poll(fds, n, gpy_patch_deadline_ms(timeout), NULL, 0));
 }
 
 GPY_EXPORT int
@@ -63,7 +64,7 @@ ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
     if (r != 0) {
         return r;
     }
-    return coop_poll(fds, n, gpy_patch_deadline_rel(tmo), mask, 1);
+    return GPY_HOMED(coop_poll(fds, n, gpy_patch_deadline_rel(tmo), mask, 1));
 }
 
 extern void __chk_fail(void) __attribute__((noreturn));
@@ -74,6 +75,7 @@ __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
     if (fdslen / sizeof(*fds) < n) {
         __chk_fail();
     }
+    gpy_patch_twin_caller(__builtin_return_address(0));
     return poll(fds, n, timeout);
 }
 
@@ -84,6 +86,7 @@ __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
     if (fdslen / sizeof(*fds) < n) {
         __chk_fail();
     }
+    gpy_patch_twin_caller(__builtin_return_address(0));
     return ppoll(fds, n, tmo, mask);
 }
 
@@ -232,7 +235,7 @@ select(int nfds, fd_set *restrict rfds, fd_set *restrict wfds,
     int r = GPY_REAL(select)(nfds, rfds, wfds, efds, &tv0);
     if (r == 0) {
         sets_restore(&s);
-        r = coop_select(nfds, &s, deadline, NULL, 0);
+        r = GPY_HOMED(coop_select(nfds, &s, deadline, NULL, 0));
     }
     if (tv) {
         /* Linux's select reports the time not slept. */
@@ -262,7 +265,7 @@ pselect(int nfds, fd_set *restrict rfds, fd_set *restrict wfds,
     int r = GPY_REAL(pselect)(nfds, rfds, wfds, efds, &zero_ts, mask);
     if (r == 0) {
         sets_restore(&s);
-        r = coop_select(nfds, &s, deadline, mask, 1);
+        r = GPY_HOMED(coop_select(nfds, &s, deadline, mask, 1));
     }
     return r;
 }
@@ -308,7 +311,8 @@ epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
     if (timeout == 0 || max <= 0 || !gpy_patch_may_park()) {
         return GPY_REAL(epoll_wait)(ep, ev, max, timeout);
     }
-    return coop_epoll(ep, ev, max, gpy_patch_deadline_ms(timeout), NULL, 0);
+    return GPY_HOMED(
+        coop_epoll(ep, ev, max, gpy_patch_deadline_ms(timeout), NULL, 0));
 }
 
 GPY_EXPORT int
@@ -318,7 +322,8 @@ epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
     if (timeout == 0 || max <= 0 || !gpy_patch_may_park()) {
         return GPY_REAL(epoll_pwait)(ep, ev, max, timeout, mask);
     }
-    return coop_epoll(ep, ev, max, gpy_patch_deadline_ms(timeout), mask, 1);
+    return GPY_HOMED(
+        coop_epoll(ep, ev, max, gpy_patch_deadline_ms(timeout), mask, 1));
 }
 
 GPY_EXPORT int
@@ -333,5 +338,6 @@ epoll_pwait2(int ep, struct epoll_event *ev, int max,
         max <= 0 || !gpy_patch_may_park()) {
         return GPY_REAL(epoll_pwait2)(ep, ev, max, tmo, mask);
     }
-    return coop_epoll(ep, ev, max, gpy_patch_deadline_rel(tmo), mask, 2);
+    return GPY_HOMED(
+        coop_epoll(ep, ev, max, gpy_patch_deadline_rel(tmo), mask, 2));
 }

@@ -217,7 +217,7 @@ sem_wait(sem_t *s)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(sem_wait)(s);
     }
-    return sem_park(s, -1);
+    return GPY_HOMED(sem_park(s, -1));
 }
 
 /* timed_park is sem_timedwait and sem_clockwait for a goroutine that may
@@ -249,7 +249,7 @@ sem_timedwait(sem_t *restrict s, const struct timespec *restrict abs)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(sem_timedwait)(s, abs);
     }
-    return timed_park(s, CLOCK_REALTIME, abs);
+    return GPY_HOMED(timed_park(s, CLOCK_REALTIME, abs));
 }
 
 GPY_EXPORT int
@@ -264,5 +264,5 @@ sem_clockwait(sem_t *restrict s, clockid_t clock,
         (clock != CLOCK_MONOTONIC && clock != CLOCK_REALTIME)) {
         return GPY_REAL(sem_clockwait)(s, clock, abs);
     }
-    return timed_park(s, clock, abs);
+    return GPY_HOMED(timed_park(s, clock, abs));
 }

@@ -355,12 +355,14 @@ pause(void)
         return R.pause();
     }
     unsigned long before = __atomic_load_n(&caught, __ATOMIC_RELAXED);
+    void *home = gpy_sched_m();
     for (;;) {
         gpy_waiter w;
         gpy_waiter_init(&w);
         w.reason = GPY_WAIT_SIGNAL;
         if (gpy_park_wait(&w, gpy_now_ns() + IDLE_NS) == -EINTR &&
             __atomic_load_n(&caught, __ATOMIC_RELAXED) != before) {
+            gpy_sched_return_home(home);
             errno = EINTR;
             return -1;
         }
@@ -422,7 +424,7 @@ sigtimedwait(const sigset_t *set, siginfo_t *info,
         errno = EINVAL;
         return -1;
     }
-    return wait_signal(set, info, gpy_patch_deadline_rel(timeout));
+    return GPY_HOMED(wait_signal(set, info, gpy_patch_deadline_rel(timeout)));
 }
 
 GPY_EXPORT int
@@ -432,7 +434,7 @@ sigwaitinfo(const sigset_t *set, siginfo_t *info)
     if (!gpy_patch_may_park()) {
         return R.sigwaitinfo(set, info);
     }
-    return wait_signal(set, info, -1);
+    return GPY_HOMED(wait_signal(set, info, -1));
 }
 
 /* sigwait returns an error number and never fails with EINTR. */

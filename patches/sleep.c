@@ -78,8 +78,11 @@ nanosleep(const struct timespec *req, struct timespec *rem)
         req->tv_sec < 0 || !gpy_patch_may_park()) {
         return GPY_REAL(nanosleep)(req, rem);
     }
+    void *home = gpy_sched_m();
+    gpy_patch_twin_caller(__builtin_return_address(0));
     int r = clock_nanosleep(CLOCK_MONOTONIC, 0, req, rem);
     if (r) {
+        gpy_sched_return_home(home);
         errno = r;
         return -1;
     }
@@ -92,8 +95,10 @@ usleep(useconds_t us)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(usleep)(us);
     }
+    void *home = gpy_sched_m();
     int64_t left;
     if (sleep_until(gpy_now_ns() + (int64_t)us * 1000, &left) == -EINTR) {
+        gpy_sched_return_home(home);
         errno = EINTR;
         return -1;
     }

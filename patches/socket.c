@@ -298,7 +298,7 @@ recv(int fd, void *buf, size_t n, int flags)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(recv)(fd, buf, n, flags);
     }
-    return gpy_patch_sock_recvfrom(fd, buf, n, flags, NULL, NULL);
+    return GPY_HOMED(gpy_patch_sock_recvfrom(fd, buf, n, flags, NULL, NULL));
 }
 
 GPY_EXPORT ssize_t
@@ -308,7 +308,8 @@ recvfrom(int fd, void *restrict buf, size_t n, int flags, __SOCKADDR_ARG addr,
     if (!gpy_patch_may_park()) {
         return GPY_REAL(recvfrom)(fd, buf, n, flags, addr.__sockaddr__, alen);
     }
-    return gpy_patch_sock_recvfrom(fd, buf, n, flags, addr.__sockaddr__, alen);
+    return GPY_HOMED(
+        gpy_patch_sock_recvfrom(fd, buf, n, flags, addr.__sockaddr__, alen));
 }
 
 GPY_EXPORT ssize_t
@@ -317,7 +318,7 @@ recvmsg(int fd, struct msghdr *msg, int flags)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(recvmsg)(fd, msg, flags);
     }
-    return gpy_patch_sock_recvmsg(fd, msg, flags);
+    return GPY_HOMED(gpy_patch_sock_recvmsg(fd, msg, flags));
 }
 
 GPY_EXPORT ssize_t
@@ -326,7 +327,7 @@ send(int fd, const void *buf, size_t n, int flags)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(send)(fd, buf, n, flags);
     }
-    return gpy_patch_sock_sendto(fd, buf, n, flags, NULL, 0);
+    return GPY_HOMED(gpy_patch_sock_sendto(fd, buf, n, flags, NULL, 0));
 }
 
 GPY_EXPORT ssize_t
@@ -336,7 +337,8 @@ sendto(int fd, const void *buf, size_t n, int flags, __CONST_SOCKADDR_ARG addr,
     if (!gpy_patch_may_park()) {
         return GPY_REAL(sendto)(fd, buf, n, flags, addr.__sockaddr__, alen);
     }
-    return gpy_patch_sock_sendto(fd, buf, n, flags, addr.__sockaddr__, alen);
+    return GPY_HOMED(
+        gpy_patch_sock_sendto(fd, buf, n, flags, addr.__sockaddr__, alen));
 }
 
 GPY_EXPORT ssize_t
@@ -345,7 +347,7 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(sendmsg)(fd, msg, flags);
     }
-    return gpy_patch_sock_sendmsg(fd, msg, flags);
+    return GPY_HOMED(gpy_patch_sock_sendmsg(fd, msg, flags));
 }
 
 /* accept cannot be asked not to block. Poll first, then accept: on one OS
@@ -393,7 +395,7 @@ accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict alen)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(accept)(fd, addr.__sockaddr__, alen);
     }
-    return coop_accept(fd, addr.__sockaddr__, alen, 0, 0);
+    return GPY_HOMED(coop_accept(fd, addr.__sockaddr__, alen, 0, 0));
 }
 
 GPY_EXPORT int
@@ -402,7 +404,7 @@ accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict alen, int flags)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(accept4)(fd, addr.__sockaddr__, alen, flags);
     }
-    return coop_accept(fd, addr.__sockaddr__, alen, flags, 1);
+    return GPY_HOMED(coop_accept(fd, addr.__sockaddr__, alen, flags, 1));
 }
 
 /* connect has no per-call "don't block" either: on a blocking socket, set
@@ -483,7 +485,7 @@ connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t alen)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(connect)(fd, addr.__sockaddr__, alen);
     }
-    return coop_connect(fd, addr.__sockaddr__, alen);
+    return GPY_HOMED(coop_connect(fd, addr.__sockaddr__, alen));
 }
 
 /* sendfile into a blocking socket or pipe: like connect, O_NONBLOCK is set
@@ -544,7 +546,7 @@ sendfile(int out, int in, off_t *off, size_t count)
     if (!gpy_patch_may_park()) {
         return GPY_REAL(sendfile)(out, in, off, count);
     }
-    return coop_sendfile(out, in, off, count);
+    return GPY_HOMED(coop_sendfile(out, in, off, count));
 }
 
 /* On 64-bit glibc sendfile64 is the same function (libpython imports this
@@ -565,6 +567,7 @@ __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
     if (n > buflen) {
         __chk_fail();
     }
+    gpy_patch_twin_caller(__builtin_return_address(0));
     return recv(fd, buf, n, flags);
 }
 
@@ -575,5 +578,6 @@ __recvfrom_chk(int fd, void *restrict buf, size_t n, size_t buflen, int flags,
     if (n > buflen) {
         __chk_fail();
     }
+    gpy_patch_twin_caller(__builtin_return_address(0));
     return recvfrom(fd, buf, n, flags, addr, alen);
 }

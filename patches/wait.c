@@ -62,7 +62,7 @@ waitpid(pid_t pid, int *status, int options)
     if ((options & WNOHANG) || !gpy_patch_may_park()) {
         return GPY_REAL(waitpid)(pid, status, options);
     }
-    return coop_wait4(pid, status, options, NULL);
+    return GPY_HOMED(coop_wait4(pid, status, options, NULL));
 }
 
 GPY_EXPORT pid_t
@@ -71,7 +71,7 @@ wait4(pid_t pid, int *status, int options, struct rusage *ru)
     if ((options & WNOHANG) || !gpy_patch_may_park()) {
         return GPY_REAL(wait4)(pid, status, options, ru);
     }
-    return coop_wait4(pid, status, options, ru);
+    return GPY_HOMED(coop_wait4(pid, status, options, ru));
 }
 
 GPY_EXPORT pid_t
@@ -97,11 +97,15 @@ waitid(idtype_t type, id_t id, siginfo_t *info, int options)
     pid_t pid = type == P_PID ? (pid_t)id : 0;
     int exit_only = !(options & (WSTOPPED | WCONTINUED));
     childwait cw = {0, 0};
+    void *home = gpy_sched_m();
     for (;;) {
         /* With WNOHANG and nothing to report, waitid leaves si_pid 0. */
         memset(si, 0, sizeof(*si));
         int r = GPY_REAL(waitid)(type, id, si, options | WNOHANG);
         if (r != 0 || si->si_pid != 0) {
+            if (r < 0) {
+                gpy_sched_return_home(home);
+            }
             return r;
         }
         int w;
@@ -112,6 +116,7 @@ waitid(idtype_t type, id_t id, siginfo_t *info, int options)
             w = child_park(pid, exit_only, &cw);
         }
         if (w == -EINTR) {
+            gpy_sched_return_home(home);
             errno = EINTR;
             return -1;
         }

@@ -61,7 +61,7 @@ other_threads_exist(void)
             }
         }
     }
-    return threads - gpy__offload_threads() -
+    return threads - gpy__offload_threads() - gpy__idle_ms() -
                __atomic_load_n(&nown, __ATOMIC_RELAXED) >
            1;
 }

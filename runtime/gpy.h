@@ -180,6 +180,52 @@ int gpy_sched_others_waiting(void);
  * holding the lock the binding parks without: the GIL). */
 void *gpy_sched_running_user(void);
 
+/* ---- handoff: OS threads for goroutines stuck in calls --------------- */
+
+/* One OS thread at a time (the M holding P) runs goroutines. When the
+ * running goroutine releases the GIL for a call that does not park (a long
+ * hash, fsync, open of a FIFO) and stays in it, the monitor hands P to
+ * another OS thread so the others keep running; when the call returns, its
+ * goroutine waits for P again before it retakes the GIL. */
+
+/* gpy_sched_syscall_enter: the running goroutine has released the GIL (the
+ * binding's PyEval_SaveThread). gpy_sched_syscall_exit: it is about to
+ * retake it; returns once its OS thread holds P again. Any thread. */
+void gpy_sched_syscall_enter(void);
+void gpy_sched_syscall_exit(void);
+
+/* gpy_sched_handoff: the monitor's tick. If the M holding P has stayed in
+ * one call for min_ns while others could run, P goes to a goroutine whose
+ * call returned, an idle M, or a new one (at most the cap). Returns 1 when
+ * P moved. Not thread-safe: the monitor alone calls it. */
+int gpy_sched_handoff(int64_t min_ns);
+
+/* The cap on OS threads that run goroutines (stuck ones included), and how
+ * many have been started so far (1 until a handoff). */
+#define GPY_MAX_THREADS_DEFAULT 256
+void gpy_sched_set_max_threads(int n);
+int gpy_sched_threads(void);
+
+/* gpy_sched_m names the calling OS thread's M (NULL off the runtime's
+ * threads). gpy_sched_return_home(m): the running goroutine goes on on M
+ * m, waiting for it if it is busy; errno is kept. A goroutine parked in an
+ * interposed call may resume on another OS thread; a caller that cached
+ * &errno must see a failure's errno in its own thread's slot, so a failing
+ * call returns home first (patches/). */
+void *gpy_sched_m(void);
+
+/* gpy_sched_rejoin: a goroutine of a detached M (its OS thread lost P in a
+ * call) waits for P again, to park instead of blocking its thread.
+ * Returns whether the caller holds P now (0: not a goroutine's thread, or
+ * the runtime is shutting down). */
+int gpy_sched_rejoin(void);
+
+/* gpy_sched_pin_parks(1): the running goroutine's next parks keep it on
+ * its OS thread (the code it parks in may hold thread-owned locks);
+ * gpy_sched_pin_parks(0): they may move it. */
+void gpy_sched_pin_parks(int on);
+void gpy_sched_return_home(void *m);
+
 /* gpy_sched_own_thread(+1/-1) declares a runtime helper thread (the
  * preemption monitor) that never wakes goroutines by itself, so deadlock
  * detection does not wait for it. */

@@ -22,6 +22,16 @@
 #endif
 #endif
 
+/* errno is per OS thread, and a goroutine parked in this code may resume
+ * on another one (DESIGN.md, "Handoff"). glibc declares __errno_location
+ * const, so GCC keeps its result in a register across calls -- across a
+ * park, that is the first thread's errno. Ours is an ordinary function:
+ * every use asks again. */
+#include <errno.h>
+int *gpy__errno_location(void);
+#undef errno
+#define errno (*gpy__errno_location())
+
 /* gpy__assert checks an internal invariant; it stays on in release builds. */
 #define gpy__assert(cond)                                                     \
     do {                                                                      \
@@ -61,6 +71,9 @@ void gpy__ctx_start(void);
 
 enum { GPY_G_NEW, GPY_G_RUNNING, GPY_G_RUNNABLE, GPY_G_PARKED, GPY_G_DEAD };
 
+/* An M is an OS thread that can run goroutines (sched.c). */
+typedef struct gpy_m gpy_m;
+
 struct gpy_g {
     void *sp;         /* saved stack pointer while switched out */
     gpy_stack *stack; /* NULL for the main goroutine */
@@ -84,6 +97,10 @@ struct gpy_g {
                                    runs are tracked) */
     int parked;                 /* it parked since it last ran */
     int interrupted;            /* an interrupt arrived while not waiting */
+    gpy_m *pin;                 /* it must run on this M next (returning a
+                                   failed interposed call to its caller) */
+    int is_g0;                  /* an M's own context, not a goroutine */
+    int pin_parks;              /* its parks keep it on its OS thread */
 #ifdef GPY_ASAN
     void *asan_fake;         /* ASan fake stack saved across a switch */
     const void *asan_bottom; /* stack extent announced to ASan */
@@ -95,8 +112,17 @@ struct gpy_g {
  * thread's: select's fairness). */
 uint32_t gpy__rand32(void);
 
-/* gpy__on_sched tells whether the caller runs on the scheduler thread. */
+/* gpy__on_sched tells whether the caller holds P: it may run the
+ * scheduler and park (the OS thread that runs goroutines right now). */
 int gpy__on_sched(void);
+
+/* gpy__p_ensure: a goroutine about to use the scheduler after releasing
+ * the GIL makes sure its OS thread still holds P (waiting for it if the
+ * monitor handed it over meanwhile). */
+void gpy__p_ensure(void);
+
+/* gpy__idle_ms: pooled OS threads waiting for P (they wake nobody). */
+int gpy__idle_ms(void);
 
 /* gpy__park switches away from the running goroutine until it is made
  * runnable again (gpy__complete, a timer, an fd). Wakeups may be stray:

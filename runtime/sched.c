@@ -54,12 +54,70 @@ static struct {
     volatile sig_atomic_t signal_arrived;
 
     uint64_t rng;
-    pthread_t thread; /* the scheduler thread */
+    pthread_t thread; /* the OS thread that holds P */
+
+    /* P, the right to run goroutines and to touch what S holds, belongs
+     * to one M at a time: pstate is that M, with bit 0 set while its
+     * goroutine is in a call that released the GIL (a "system call" in
+     * Go's words), and 0 while the monitor hands P over. sysseq counts
+     * the calls, so the monitor can tell one long call from many. */
+    uintptr_t pstate;
+    unsigned long sysseq;
+    int nms;   /* Ms started besides the first */
+    int maxms; /* ... at most (gpy_sched_set_max_threads) */
+    /* Under mu: */
+    gpy_m *idle_head; /* Ms waiting for P */
+    int nidle;
+    gpy_m *rj_head, *rj_tail; /* detached Ms whose call returned */
+    int ndetached;            /* Ms that lost P in a call */
 } S;
 
-static __thread int on_sched;
+/* An M is an OS thread that can run goroutines. The first is the thread
+ * that initialised the runtime; the monitor starts more (up to maxms) when
+ * the one holding P is stuck in a call. */
+struct gpy_m {
+    gpy_g g0;         /* the M's own context, used only to give P away */
+    gpy_g *cur;       /* the goroutine this M runs (also while detached) */
+    int grant;        /* futex word: P was handed to this M */
+    gpy_g *first;     /* what to run first once granted */
+    gpy_m *give_to;   /* set before switching to g0: who gets P */
+    gpy_m *idle_next; /* idle list link */
+    gpy_m *rj_next;   /* rejoin list link */
+    gpy_g *pin_head, *pin_tail; /* goroutines waiting to run on this M */
+    int idle;                   /* in the idle list */
+    int detached;               /* lost P while its goroutine was in a call */
+    int rejoining;              /* waiting for P in gpy_sched_syscall_exit */
+};
+
+static gpy_m m0;
+static __thread gpy_m *t_m;
+
+#define P_SYSCALL ((uintptr_t)1)
+
+/* holds_p tells whether the calling thread holds P. A thread whose
+ * goroutine released the GIL takes its P back out of the monitor's reach
+ * here (it uses the scheduler now, it is not stuck in a call). */
+static inline int
+holds_p(void)
+{
+    gpy_m *m = t_m;
+    if (!m) {
+        return 0;
+    }
+    uintptr_t s = __atomic_load_n(&S.pstate, __ATOMIC_ACQUIRE);
+    if (s == (uintptr_t)m) {
+        return 1;
+    }
+    if (s != ((uintptr_t)m | P_SYSCALL)) {
+        return 0;
+    }
+    return __atomic_compare_exchange_n(&S.pstate, &s, (uintptr_t)m, 0,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
 
 static void g_trampoline(void *arg);
+static void schedule(gpy_g *self);
+static void ctx_init(gpy_g *g);
 static int setup(gpy_g *g);
 
 void
@@ -77,7 +135,13 @@ gpy__fatal(const char *fmt, ...)
 int
 gpy__on_sched(void)
 {
-    return on_sched;
+    return holds_p();
+}
+
+int
+gpy__idle_ms(void)
+{
+    return __atomic_load_n(&S.nidle, __ATOMIC_RELAXED);
 }
 
 pthread_t
@@ -175,7 +239,14 @@ gpy_sched_init(void)
     S.count = 1;
     S.next_id = 2;
     S.rng = (uint64_t)gpy_now_ns() * 0x9E3779B97F4A7C15ull | 1;
-    on_sched = 1;
+    m0.cur = &S.main_g;
+    m0.g0.is_g0 = 1;
+    m0.g0.state = GPY_G_PARKED;
+    t_m = &m0;
+    S.pstate = (uintptr_t)&m0;
+    if (!S.maxms) {
+        S.maxms = GPY_MAX_THREADS_DEFAULT;
+    }
     S.thread = pthread_self();
     S.inited = 1;
     return 0;
@@ -218,7 +289,7 @@ wake_loop(void)
 int
 gpy_sched_active(void)
 {
-    return on_sched && S.inited && !S.shutdown;
+    return S.inited && !S.shutdown && holds_p();
 }
 
 void
@@ -297,7 +368,8 @@ gpy__park_exit(void *token)
 gpy_g *
 gpy_g_current(void)
 {
-    return on_sched ? S.cur : NULL;
+    gpy_m *m = t_m;
+    return m ? m->cur : NULL;
 }
 
 gpy_g *
@@ -575,16 +647,26 @@ static void
 switch_to(gpy_g *self, gpy_g *next)
 {
     __atomic_store_n(&S.nswitch, S.nswitch + 1, __ATOMIC_RELAXED);
-    if (track_runs) {
-        run_begins(next);
-    }
-    S.cur = next;
-    next->state = GPY_G_RUNNING;
-    if (S.hooks.switched) {
-        S.hooks.switched(next);
-    }
-    if (S.hooks.switch_in) {
-        S.hooks.switch_in(next->user);
+    if (next->is_g0) {
+        /* The M gives P away from its own context (m_loop). */
+        S.cur = NULL;
+        t_m->cur = NULL;
+        if (S.hooks.switched) {
+            S.hooks.switched(NULL);
+        }
+    } else {
+        if (track_runs) {
+            run_begins(next);
+        }
+        S.cur = next;
+        t_m->cur = next;
+        next->state = GPY_G_RUNNING;
+        if (S.hooks.switched) {
+            S.hooks.switched(next);
+        }
+        if (S.hooks.switch_in) {
+            S.hooks.switch_in(next->user);
+        }
     }
 #ifdef GPY_ASAN
     const void *bottom = next->stack ? next->stack->base : next->asan_bottom;
@@ -611,6 +693,10 @@ static int
 deadlocked(void)
 {
     if (S.runq_head || S.signal_arrived) {
+        return 0;
+    }
+    /* A detached M's goroutine will come back (and may wake others). */
+    if (__atomic_load_n(&S.ndetached, __ATOMIC_ACQUIRE) > 0) {
         return 0;
     }
     if (S.nwatchers > 0 || (S.loop && ev_pending_count(S.loop) > 0)) {
@@ -680,6 +766,7 @@ gpy_sched_others_waiting(void)
      * the scheduler runs): the hog has to yield even if nobody else waits. */
     return __atomic_load_n(&S.runq_head, __ATOMIC_RELAXED) != NULL ||
            __atomic_load_n(&S.nwatchers, __ATOMIC_RELAXED) > 0 ||
+           __atomic_load_n(&S.rj_head, __ATOMIC_RELAXED) != NULL ||
            S.signal_arrived;
 }
 
@@ -699,6 +786,369 @@ gpy_sched_signal_arrived(void)
     }
 }
 
+/* ---- Ms and P: handoff ---- */
+
+/* See DESIGN.md, "Handoff". In short: one M at a time holds P and runs
+ * goroutines; when its goroutine stays in a call that released the GIL
+ * (a long hash, fsync, a FIFO's open) the monitor takes P from it
+ * (gpy_sched_handoff) and hands it to an idle M, which runs the others;
+ * when the call returns, the detached M waits for P again before its
+ * goroutine takes the GIL (gpy_sched_syscall_exit), so Python code runs
+ * only on the M holding P. */
+
+static void m_loop(void *arg);
+
+static void
+p_give(gpy_m *to)
+{
+    S.cur = NULL;
+    __atomic_store_n(&S.pstate, (uintptr_t)to, __ATOMIC_RELEASE);
+    __atomic_store_n(&to->grant, 1, __ATOMIC_RELEASE);
+    gpy__sys_futex_wake(&to->grant, 1);
+}
+
+static void
+wait_grant(gpy_m *m)
+{
+    while (!__atomic_load_n(&m->grant, __ATOMIC_ACQUIRE)) {
+        gpy__sys_futex_wait(&m->grant, 0);
+    }
+    m->grant = 0;
+}
+
+/* p_acquired: m has just been handed P. */
+static void
+p_acquired(gpy_m *m)
+{
+    S.thread = pthread_self();
+    if (m->detached) {
+        m->detached = 0;
+        __atomic_sub_fetch(&S.ndetached, 1, __ATOMIC_ACQ_REL);
+    }
+    /* Goroutines that waited for this M run first. */
+    while (m->pin_head) {
+        gpy_g *g = m->pin_head;
+        m->pin_head = g->next;
+        if (!m->pin_head) {
+            m->pin_tail = NULL;
+        }
+        runq_push_front(g);
+    }
+}
+
+static gpy_m *
+rejoin_pop(void)
+{
+    gpy__lock();
+    gpy_m *r = S.rj_head;
+    if (r) {
+        S.rj_head = r->rj_next;
+        if (!S.rj_head) {
+            S.rj_tail = NULL;
+        }
+    }
+    gpy__unlock();
+    return r;
+}
+
+static void
+idle_push(gpy_m *m)
+{
+    gpy__lock();
+    m->idle = 1;
+    m->idle_next = S.idle_head;
+    S.idle_head = m;
+    S.nidle++;
+    gpy__unlock();
+}
+
+/* idle_pop takes an idle M (m itself if given and idle); NULL if none.
+ * Under the lock. */
+static gpy_m *
+idle_take(gpy_m *want)
+{
+    gpy_m **pp = &S.idle_head;
+    for (; *pp; pp = &(*pp)->idle_next) {
+        if (!want || *pp == want) {
+            gpy_m *m = *pp;
+            *pp = m->idle_next;
+            m->idle = 0;
+            S.nidle--;
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* leave_p hands P to `to` from the running M: off any goroutine's stack
+ * first (to may resume self at once), in the M's own context. Returns when
+ * self runs again, on whichever M then holds P. */
+static void
+leave_p(gpy_g *self, gpy_m *to)
+{
+    gpy_m *m = t_m;
+    m->give_to = to;
+    if (self == &m->g0) {
+        return; /* m_loop gives P once schedule returns */
+    }
+    if (!m->g0.sp) {
+        /* The first M idles on a stack of its own (its thread's stack is
+         * the main goroutine's). */
+        m->g0.stack = gpy__stack_get();
+        if (!m->g0.stack) {
+            gpy__fatal("out of memory for an OS thread's stack");
+        }
+        m->g0.fn = m_loop;
+        m->g0.arg = m;
+        ctx_init(&m->g0);
+    }
+    switch_to(self, &m->g0);
+}
+
+/* to_pinned: next must run on another M. If that M idles, hand it P and
+ * next (returns 1 once self runs again); else next waits for it. */
+static int
+to_pinned(gpy_g *self, gpy_g *next)
+{
+    gpy_m *pm = next->pin;
+    gpy__lock();
+    gpy_m *got = pm->idle ? idle_take(pm) : NULL;
+    gpy__unlock();
+    if (got) {
+        runq_push_front(next); /* it runs first there */
+        leave_p(self, got);
+        return 1;
+    }
+    next->next = NULL;
+    if (pm->pin_tail) {
+        pm->pin_tail->next = next;
+    } else {
+        pm->pin_head = next;
+    }
+    pm->pin_tail = next;
+    return 0;
+}
+
+/* m_loop is an M's own context: it gives P away, waits to be handed it,
+ * and runs goroutines until it must give it away again. */
+static void
+m_loop(void *arg)
+{
+    gpy_m *m = arg;
+    for (;;) {
+        if (m->give_to) {
+            gpy_m *to = m->give_to;
+            m->give_to = NULL;
+            idle_push(m);
+            p_give(to);
+        }
+        wait_grant(m);
+        p_acquired(m);
+        schedule(&m->g0);
+    }
+}
+
+static void *
+m_thread(void *arg)
+{
+    gpy_m *m = arg;
+    t_m = m;
+    m->g0.is_g0 = 1;
+    m->g0.state = GPY_G_PARKED;
+#ifdef GPY_ASAN
+    m->g0.asan_bottom = NULL;
+#endif
+    m_loop(m);
+    return NULL;
+}
+
+void
+gpy_sched_syscall_enter(void)
+{
+    gpy_m *m = t_m;
+    if (m && __atomic_load_n(&S.pstate, __ATOMIC_RELAXED) == (uintptr_t)m) {
+        __atomic_store_n(&S.sysseq, S.sysseq + 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&S.pstate, (uintptr_t)m | P_SYSCALL,
+                         __ATOMIC_RELEASE);
+    }
+}
+
+void
+gpy_sched_syscall_exit(void)
+{
+    gpy_m *m = t_m;
+    if (!m || holds_p() || !m->cur) {
+        return;
+    }
+    /* The monitor gave P away while we were in the call: queue up and
+     * wait to be handed it back (the M holding P does that at its next
+     * switch, or the monitor if that M is stuck too). */
+    gpy__lock();
+    m->rj_next = NULL;
+    if (S.rj_tail) {
+        S.rj_tail->rj_next = m;
+    } else {
+        S.rj_head = m;
+    }
+    S.rj_tail = m;
+    gpy__unlock();
+    /* (libev's write to its eventfd reaches our write(), which must not
+     * try to rejoin again) */
+    m->rejoining = 1;
+    wake_loop();
+    wait_grant(m);
+    m->rejoining = 0;
+    p_acquired(m);
+    gpy_g *g = m->cur;
+    __atomic_store_n(&S.nswitch, S.nswitch + 1, __ATOMIC_RELAXED);
+    S.cur = g;
+    if (S.hooks.switched) {
+        S.hooks.switched(g);
+    }
+    if (S.hooks.switch_in) {
+        S.hooks.switch_in(g->user);
+    }
+}
+
+void
+gpy_sched_set_max_threads(int n)
+{
+    S.maxms = n < 1 ? 1 : n;
+}
+
+int
+gpy_sched_threads(void)
+{
+    return 1 + __atomic_load_n(&S.nms, __ATOMIC_RELAXED);
+}
+
+void *
+gpy_sched_m(void)
+{
+    return t_m;
+}
+
+int
+gpy_sched_rejoin(void)
+{
+    gpy_m *m = t_m;
+    if (!m || !m->cur || m->rejoining || !S.inited ||
+        __atomic_load_n(&S.shutdown, __ATOMIC_RELAXED)) {
+        return 0;
+    }
+    gpy_sched_syscall_exit();
+    return gpy_sched_active();
+}
+
+void
+gpy_sched_pin_parks(int on)
+{
+    gpy_m *m = t_m;
+    if (m && m->cur) {
+        m->cur->pin_parks = on;
+    }
+}
+
+void
+gpy_sched_return_home(void *home)
+{
+    gpy_m *h = home;
+    if (!h || h == t_m || !gpy_sched_active()) {
+        return;
+    }
+    int saved = errno;
+    gpy_g *self = t_m->cur;
+    self->pin = h;
+    self->state = GPY_G_RUNNABLE;
+    runq_push_front(self);
+    schedule(self);
+    self->pin = NULL;
+    errno = saved;
+}
+
+int
+gpy_sched_handoff(int64_t min_ns)
+{
+    /* The monitor's view, kept between its ticks. */
+    static uintptr_t last;
+    static unsigned long lastseq;
+    static int64_t since;
+    uintptr_t s = __atomic_load_n(&S.pstate, __ATOMIC_ACQUIRE);
+    unsigned long seq = __atomic_load_n(&S.sysseq, __ATOMIC_RELAXED);
+    int64_t now = gpy_now_ns();
+    if (!(s & P_SYSCALL)) {
+        last = 0;
+        return 0;
+    }
+    if (s != last || seq != lastseq) {
+        last = s;
+        lastseq = seq;
+        since = now;
+        return 0;
+    }
+    if (now - since < min_ns || !gpy_sched_others_waiting()) {
+        return 0;
+    }
+    gpy__lock();
+    /* A goroutine whose call returned goes first; else an idle M; else a
+     * new one, within the cap. */
+    int rejoiner = 0, fresh = 0;
+    gpy_m *to = S.rj_head;
+    if (to) {
+        rejoiner = 1;
+        S.rj_head = to->rj_next;
+        if (!S.rj_head) {
+            S.rj_tail = NULL;
+        }
+    } else {
+        to = idle_take(NULL);
+    }
+    if (!to && S.nms + 1 < S.maxms) {
+        to = calloc(1, sizeof(*to));
+        fresh = to != NULL;
+    }
+    if (!to) {
+        gpy__unlock();
+        return 0;
+    }
+    if (!__atomic_compare_exchange_n(&S.pstate, &s, 0, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        /* The call returned meanwhile: put `to` back. */
+        if (fresh) {
+            free(to);
+        } else if (rejoiner) {
+            to->rj_next = S.rj_head;
+            S.rj_head = to;
+            if (!S.rj_tail) {
+                S.rj_tail = to;
+            }
+        } else {
+            to->idle = 1;
+            to->idle_next = S.idle_head;
+            S.idle_head = to;
+            S.nidle++;
+        }
+        gpy__unlock();
+        return 0;
+    }
+    gpy_m *stuck = (gpy_m *)(s & ~P_SYSCALL);
+    stuck->detached = 1;
+    __atomic_add_fetch(&S.ndetached, 1, __ATOMIC_ACQ_REL);
+    gpy__unlock();
+    if (fresh) {
+        S.nms++;
+        __atomic_store_n(&S.pstate, (uintptr_t)to, __ATOMIC_RELEASE);
+        to->grant = 1;
+        if (gpy_thread_start(m_thread, to, 256 << 10) != 0) {
+            gpy__fatal("cannot start an OS thread for the scheduler");
+        }
+    } else {
+        p_give(to);
+    }
+    last = 0;
+    return 1;
+}
+
 /* schedule picks the next goroutine to run, polling I/O as needed, and
  * switches to it. self is the goroutine giving up the CPU (parked, yielded
  * or dead). */
@@ -708,6 +1158,15 @@ schedule(gpy_g *self)
     for (;;) {
         drain_remote();
         handle_signal_arrival();
+        if (__atomic_load_n(&S.rj_head, __ATOMIC_ACQUIRE)) {
+            /* A detached M's call returned: its goroutine goes next, on
+             * its own thread. */
+            gpy_m *r = rejoin_pop();
+            if (r) {
+                leave_p(self, r);
+                return;
+            }
+        }
         if (S.runq_head) {
             if (++S.tick % POLL_EVERY == 0 && S.loop) {
                 ev_run(S.loop, EVRUN_NOWAIT);
@@ -715,6 +1174,12 @@ schedule(gpy_g *self)
                 handle_signal_arrival();
             }
             gpy_g *next = runq_pop();
+            if (next->pin && next->pin != t_m) {
+                if (to_pinned(self, next)) {
+                    return;
+                }
+                continue;
+            }
             if (next == self) {
                 if (track_runs) {
                     run_begins(self);
@@ -756,14 +1221,27 @@ schedule(gpy_g *self)
 }
 
 void
+gpy__p_ensure(void)
+{
+    if (!holds_p()) {
+        gpy_sched_syscall_exit();
+    }
+}
+
+void
 gpy__park(void)
 {
+    gpy__p_ensure();
     gpy_g *self = S.cur;
     if (track_runs) {
         run_ends(self);
     }
     self->state = GPY_G_PARKED;
+    if (self->pin_parks) {
+        self->pin = t_m;
+    }
     schedule(self);
+    self->pin = NULL;
 }
 
 void
@@ -842,13 +1320,9 @@ g_trampoline(void *arg)
 
 /* setup gives a new goroutine its stack and initial frame; runs on the
  * scheduler thread. Returns 0 or -errno. */
-static int
-setup(gpy_g *g)
+static void
+ctx_init(gpy_g *g)
 {
-    g->stack = gpy__stack_get();
-    if (!g->stack) {
-        return -errno;
-    }
     /* Lay out a frame gpy__ctx_switch can "return" into gpy__ctx_start. */
     uintptr_t top =
         (uintptr_t)(g->stack->base + g->stack->size) & ~(uintptr_t)15;
@@ -875,6 +1349,16 @@ setup(gpy_g *g)
 #else
 #error "unsupported architecture"
 #endif
+}
+
+static int
+setup(gpy_g *g)
+{
+    g->stack = gpy__stack_get();
+    if (!g->stack) {
+        return -errno;
+    }
+    ctx_init(g);
     g->all_next = NULL;
     g->all_prev = S.all_tail;
     if (S.all_tail) {
@@ -901,7 +1385,7 @@ gpy_go(void (*fn)(void *arg), void *arg, void *user)
     g->arg = arg;
     g->user = user;
     g->id = __atomic_fetch_add(&S.next_id, 1, __ATOMIC_RELAXED);
-    if (!on_sched) {
+    if (!holds_p()) {
         /* From another OS thread: the scheduler thread finishes the job. */
         g->state = GPY_G_NEW;
         remote_push(g);
@@ -929,7 +1413,7 @@ gpy__claim(int *done)
 void
 gpy__complete(gpy_g *g, int *done)
 {
-    if (on_sched) {
+    if (holds_p()) {
         __atomic_store_n(done, 2, __ATOMIC_RELEASE);
         make_runnable(g);
         return;
@@ -970,12 +1454,24 @@ gpy_sched_after_fork(void)
         S.loop = NULL; /* made again on first use */
     }
     pthread_mutex_init(&S.mu, NULL);
-    on_sched = 1;
     S.thread = pthread_self();
+    /* Only the forking OS thread survives: it holds P, the other Ms are
+     * gone (their records leak, as the goroutines' do). */
+    gpy_m *m = t_m ? t_m : &m0;
+    t_m = m;
+    S.pstate = (uintptr_t)m;
+    m->detached = 0;
+    m->idle = 0;
+    m->pin_head = m->pin_tail = NULL;
+    S.idle_head = NULL;
+    S.rj_head = S.rj_tail = NULL;
+    S.nidle = S.ndetached = S.nms = 0;
     /* Only the forking goroutine survives. Other goroutines' stacks and
      * records are leaked on purpose: their frames may still be referenced
      * by Python objects that outlive them. */
-    gpy_g *self = S.cur;
+    gpy_g *self = m->cur;
+    S.cur = self;
+    self->pin = NULL;
     /* The others become ghosts: dead, so that nothing readies them (a
      * channel, a semaphore post, a stale remote wakeup), and off every
      * channel's wait queue. */

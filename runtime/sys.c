@@ -87,3 +87,9 @@ gpy__sys_futex_wake(int *addr, int n)
 {
     return (int)syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
+
+int *
+gpy__errno_location(void)
+{
+    return __errno_location();
+}

@@ -56,6 +56,9 @@ timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 int
 gpy_park_wait(gpy_waiter *w, int64_t deadline_ns)
 {
+    /* A channel wait comes here having released the GIL: take P back
+     * from the monitor's reach before touching the loop. */
+    gpy__p_ensure();
     gpy_g *self = gpy_g_current();
     timed tm;
     int have_timer = 0;

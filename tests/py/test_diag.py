@@ -334,7 +334,9 @@ class BlockReportTest(unittest.TestCase):
                                       None)
         raw_sleep()
         time.sleep(0.02)
-        """, env={"GPYTHON_BLOCKREPORT": "50"})
+        """, env={"GPYTHON_BLOCKREPORT": "50",
+                  # one OS thread: no handoff, the call blocks the others
+                  "GPYTHON_MAXTHREADS": "1"})
         self.assertEqual(rc, 0, err)
         self.assertIn("in a call that released the GIL without parking", err)
         self.assertIn(", in raw_sleep\n", err)
