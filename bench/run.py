@@ -60,6 +60,18 @@ BENCHES = {
     'feed_py':        dict(kind='op', unit='ns/op', only=('gpython',)),
     'sleep':          dict(kind='fixed', unit='ms', key='wall_ms',
                            n=10000, n_threads=1000, target=('go1', 2.0)),
+    # Handoff: work that releases the GIL in parallel (2 workers; as fast
+    # as python3's threads), and the others' liveness while one goroutine
+    # is in a long GIL-released call or computes (a 10 ms ticker's
+    # longest gap, at most 20 ms).
+    'hash2':          dict(kind='fixed', unit='ms', key='wall_ms', n=2,
+                           n_threads=2, vs=('threads', 1.15)),
+    'zlib2':          dict(kind='fixed', unit='ms', key='wall_ms', n=2,
+                           n_threads=2, vs=('threads', 1.15)),
+    'live_syscall':   dict(kind='fixed', unit='ms gap', key='gap_ms',
+                           n=1000, n_threads=1000, at_most=20),
+    'live_compute':   dict(kind='fixed', unit='ms gap', key='gap_ms',
+                           n=2000, n_threads=2000, at_most=20),
     'echo':           dict(kind='echo', unit='ns/rt'),
     'http':           dict(kind='http', unit='req/s', better='high'),
     'park':           dict(kind='park', unit='B/g', n=100000, n_threads=10000),
@@ -437,7 +449,7 @@ class Suite:
                     continue
                 if 'n' in spec:
                     c['n'] = spec['n_threads'] if rt == 'threads' else spec['n']
-                    if rt == 'threads':
+                    if rt == 'threads' and spec['n_threads'] != spec['n']:
                         c['note'] = ('OS threads: N=%d (N=%d costs minutes or'
                                      ' hits the thread limit)' % (c['n'], spec['n']))
 
@@ -633,6 +645,18 @@ def target_check(bench, cells, park_max):
         if r is None:
             return '-'
         return '%s ≤%g× Go: %.2f×' % ('PASS' if r <= limit else 'FAIL', limit, r)
+    if 'vs' in spec:
+        ref, limit = spec['vs']
+        rv = cells.get(ref, {}).get('median')
+        if not rv:
+            return '-'
+        r = g['median'] / rv
+        return '%s ≤%g× %s: %.2f×' % ('PASS' if r <= limit else 'FAIL', limit,
+                                      RUNTIME_LABEL[ref], r)
+    if 'at_most' in spec:
+        limit = spec['at_most']
+        return '%s ≤%g %s: %.1f' % ('PASS' if g['median'] <= limit else 'FAIL',
+                                    limit, spec['unit'], g['median'])
     if 'peer' in spec:
         peer, limit = spec['peer']
         p = results_of_peer(peer)

@@ -245,6 +245,10 @@ typedef struct gpy_py_ginfo {
 void gpy_py_ginfo_init(gpy_py_ginfo *gi, PyObject *f, int thread);
 void gpy_py_ginfo_clear(gpy_py_ginfo *gi);
 
+/* gpy_py_capi_call: the calling thread is inside a channel operation of
+ * the C API (capi.c): a park there keeps the goroutine on this thread. */
+extern __thread int gpy_py_capi_call;
+
 /* gpy_py_sched_options reads -X gpython.maxthreads=N and
  * GPYTHON_MAXTHREADS: the cap on OS threads that run goroutines. */
 int gpy_py_sched_options(void);

@@ -58,18 +58,33 @@ capi_chan_decref(gpy_chan *ch)
     }
 }
 
+/* A channel operation from an extension's C code keeps its goroutine on
+ * its OS thread if it parks: that code may hold thread-owned locks or
+ * per-thread state across the call (DESIGN.md, "Handoff"). */
 static int
 capi_chan_send(gpy_chan *ch, const void *elem)
 {
     int r = checked("gpy_chan_send", ch);
-    return r < 0 ? r : gpy_chan_send(ch, elem);
+    if (r < 0) {
+        return r;
+    }
+    gpy_py_capi_call++;
+    r = gpy_chan_send(ch, elem);
+    gpy_py_capi_call--;
+    return r;
 }
 
 static int
 capi_chan_recv(gpy_chan *ch, void *elem)
 {
     int r = checked("gpy_chan_recv", ch);
-    return r < 0 ? r : gpy_chan_recv(ch, elem);
+    if (r < 0) {
+        return r;
+    }
+    gpy_py_capi_call++;
+    r = gpy_chan_recv(ch, elem);
+    gpy_py_capi_call--;
+    return r;
 }
 
 static int
@@ -123,7 +138,9 @@ capi_select(struct gpython_case *pc, int n, int flags)
         c[i].ok = 0;
     }
     /* Without GPY_SELECT_INTR a signal does not end the wait. */
+    gpy_py_capi_call++;
     int r = gpy_select(c, n, flags & GPY_SELECT_NONBLOCK, NULL);
+    gpy_py_capi_call--;
     if (r >= 0 && pc[r].op == GPY_CASE_RECV && pc[r].ok) {
         *pc[r].ok = c[r].ok;
     }

@@ -25,12 +25,15 @@ gpy_py_switch_in(void *user)
 /* A channel operation may come from C code that does not hold the GIL
  * (gpython.h: a C goroutine, another OS thread): then there is nothing to
  * release. */
+__thread int gpy_py_capi_call;
+
 void *
 gpy_py_park_enter(void)
 {
-    /* A channel operation from Python: its goroutine may resume on
-     * another OS thread (binding code keeps nothing per thread). */
-    gpy_sched_pin_parks(0);
+    /* A channel operation from Python may resume on another OS thread
+     * (binding code keeps nothing per thread); one from an extension's C
+     * code (capi.c) may not. */
+    gpy_sched_pin_parks(gpy_py_capi_call > 0);
     return gpy_cpy_gil_held() ? PyEval_SaveThread() : NULL;
 }
 

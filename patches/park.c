@@ -52,8 +52,8 @@ gpy_patch_may_park_from(const void *caller)
          * (handoff) and now blocks again: it gets the scheduler back and
          * parks, rather than block this thread -- a goroutine pinned to
          * this thread may be the one that would wake it. */
-        if (gpy_patch_in_signal_handler() || !gpy_patch_releases_gil() ||
-            !gpy_sched_rejoin()) {
+        if (!gpy_sched_detached() || gpy_patch_in_signal_handler() ||
+            !gpy_patch_releases_gil() || !gpy_sched_rejoin()) {
             return 0;
         }
     }

@@ -219,6 +219,8 @@ void *gpy_sched_m(void);
  * Returns whether the caller holds P now (0: not a goroutine's thread, or
  * the runtime is shutting down). */
 int gpy_sched_rejoin(void);
+/* gpy_sched_detached: the caller is such a goroutine (cheap). */
+int gpy_sched_detached(void);
 
 /* gpy_sched_pin_parks(1): the running goroutine's next parks keep it on
  * its OS thread (the code it parks in may hold thread-owned locks);

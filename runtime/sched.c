@@ -1029,6 +1029,13 @@ gpy_sched_m(void)
 }
 
 int
+gpy_sched_detached(void)
+{
+    gpy_m *m = t_m;
+    return m && m->cur && !m->rejoining && S.inited && !holds_p();
+}
+
+int
 gpy_sched_rejoin(void)
 {
     gpy_m *m = t_m;
@@ -1155,6 +1162,9 @@ gpy_sched_handoff(int64_t min_ns)
 static void
 schedule(gpy_g *self)
 {
+    /* An exiting goroutine comes here having released the GIL: out of the
+     * monitor's reach first. */
+    gpy__p_ensure();
     for (;;) {
         drain_remote();
         handle_signal_arrival();

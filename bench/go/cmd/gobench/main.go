@@ -22,6 +22,10 @@ var benches = map[string]func(n int){
 	"park":           park,
 	"echo_server":    echoServer,
 	"http_server":    httpServer,
+	"hash2":          hash2,
+	"zlib2":          zlib2,
+	"live_syscall":   liveSyscall,
+	"live_compute":   liveCompute,
 }
 
 func main() {
