@@ -29,6 +29,11 @@ void gpy_cpy_ts_free(PyThreadState *ts);
  * which the program neither asked for nor may see. GIL held. */
 void gpy_cpy_set_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj);
 
+/* CPython's own PyEval_SaveThread/RestoreThread, renamed in our copy of
+ * ceval.o (CMakeLists.txt); the public names are ours (cpython311.c). */
+PyThreadState *gpy_cpy_real_PyEval_SaveThread(void);
+void gpy_cpy_real_PyEval_RestoreThread(PyThreadState *ts);
+
 /* gpy_cpy_gilstate_set makes ts what PyGILState_GetThisThreadState()
  * returns on the calling OS thread. */
 void gpy_cpy_gilstate_set(PyThreadState *ts);

@@ -637,9 +637,6 @@ Py_SetRecursionLimit(int new_limit)
 
 /* ---- the GIL's entry points (handoff) ---- */
 
-/* CPython's own, renamed in our copy of ceval.o (CMakeLists.txt). */
-PyThreadState *gpy_cpy_real_PyEval_SaveThread(void);
-void gpy_cpy_real_PyEval_RestoreThread(PyThreadState *ts);
 void gpy_cpy_real_PyEval_AcquireThread(PyThreadState *ts);
 void gpy_cpy_real_PyEval_ReleaseThread(PyThreadState *ts);
 

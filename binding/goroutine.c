@@ -34,14 +34,18 @@ gpy_py_park_enter(void)
      * (binding code keeps nothing per thread); one from an extension's C
      * code (capi.c) may not. */
     gpy_sched_pin_parks(gpy_py_capi_call > 0);
-    return gpy_cpy_gil_held() ? PyEval_SaveThread() : NULL;
+    /* CPython's own release: the goroutine parks next, it is not in a
+     * call the monitor should watch (and it resumes holding P). */
+    return gpy_cpy_gil_held() ? gpy_cpy_real_PyEval_SaveThread() : NULL;
 }
 
 void
 gpy_py_park_exit(void *token)
 {
     if (token) {
-        PyEval_RestoreThread((PyThreadState *)token);
+        /* (an OS thread that blocked without P waits for it here) */
+        gpy_sched_syscall_exit();
+        gpy_cpy_real_PyEval_RestoreThread((PyThreadState *)token);
     }
 }
 
