@@ -205,6 +205,9 @@ void gpy_py_goroutines_after_fork(void);
 
 /* gpy_py_preempt_init makes the preemption tracer's type; GIL held. */
 int gpy_py_preempt_init(void);
+/* gpy_py_preempt_stop: no more preemption (shutdown, before
+ * finalization); GIL held. */
+void gpy_py_preempt_stop(void);
 /* gpy_py_preempt_start starts the monitor thread if it is not running. */
 void gpy_py_preempt_start(void);
 /* gpy_py_preempt_after_fork forgets the monitor (it did not survive). */

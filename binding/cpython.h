@@ -34,6 +34,10 @@ void gpy_cpy_set_trace(PyThreadState *ts, Py_tracefunc func, PyObject *obj);
 PyThreadState *gpy_cpy_real_PyEval_SaveThread(void);
 void gpy_cpy_real_PyEval_RestoreThread(PyThreadState *ts);
 
+/* gpy_cpy_request_gil_drop asks the GIL's holder to let go at its next
+ * bytecode boundary (any thread, no GIL). */
+void gpy_cpy_request_gil_drop(void);
+
 /* gpy_cpy_gilstate_set makes ts what PyGILState_GetThisThreadState()
  * returns on the calling OS thread. */
 void gpy_cpy_gilstate_set(PyThreadState *ts);

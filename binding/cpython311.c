@@ -674,3 +674,14 @@ PyEval_AcquireThread(PyThreadState *ts)
     gpy_sched_syscall_exit();
     gpy_cpy_real_PyEval_AcquireThread(ts);
 }
+
+void
+gpy_cpy_request_gil_drop(void)
+{
+    /* CPython's SET_GIL_DROP_REQUEST: the GIL's holder lets go at its next
+     * bytecode boundary, instead of after the switch interval a new waiter
+     * otherwise waits first (5 ms by default). */
+    PyInterpreterState *interp = _PyInterpreterState_Main();
+    _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 1);
+    _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 1);
+}

@@ -198,6 +198,7 @@ gpy_py_goroutines_shutdown(void)
 {
     ts_pool_off = 1;
     ts_pool_free();
+    gpy_py_preempt_stop();
     gpy_sched_shutdown();
 }
 

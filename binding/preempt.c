@@ -10,16 +10,26 @@
 #include <time.h>
 
 /* A goroutine that has run SLICE_US without a switch while others wait is
- * preempted; the monitor looks every TICK_US, so the others wait at most
- * about SLICE_US + TICK_US (python3's switch interval is 5 ms; a 10 ms
- * ticker beside a computing goroutine sees gaps of about 12 ms). */
-#define SLICE_US 8000
+ * preempted; the monitor looks every TICK_US and asks for the GIL at once,
+ * so the others wait about SLICE_US + TICK_US plus the goroutine's way to
+ * its next line (python3's switch interval is 5 ms; a 10 ms ticker beside
+ * a computing goroutine sees longest gaps of about 17 ms, as with python3's
+ * threads; a timer not yet due when the goroutine yields costs a second
+ * round). */
+#define SLICE_US 4000
 #define TICK_US 2000
 /* A call without the GIL that lasts HANDOFF_US (seen on two ticks) gets
  * the others moved to another OS thread: they wait 2 to 4 ms. */
 #define HANDOFF_US 2000
 
 static int sysmon_started;
+
+/* Finalization must not begin while the monitor asks for the GIL: a
+ * thread that takes the GIL once Python is finalizing exits on the spot,
+ * and a holder told to drop the GIL for it would wait for it forever.
+ * gpy_py_preempt_stop (at shutdown, before finalization) waits for the
+ * monitor to leave its GIL section and keeps it out. */
+static int mon_stop, mon_busy;
 
 /* The monitor cannot switch goroutines itself (it is another OS thread),
  * and a pending call cannot either (CPython signals those only from the
@@ -198,6 +208,14 @@ sysmon(void *arg)
         if (hog && gpy_cpy_gil_owner() == hog && frame_still(hog)) {
             continue;
         }
+        __atomic_store_n(&mon_busy, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&mon_stop, __ATOMIC_SEQ_CST)) {
+            __atomic_store_n(&mon_busy, 0, __ATOMIC_SEQ_CST);
+            continue;
+        }
+        /* Ask for the GIL at once: waiting the switch interval (5 ms)
+         * first would add to the others' wait. */
+        gpy_cpy_request_gil_drop();
         PyEval_RestoreThread(mts);
         /* With the GIL the scheduler thread is stopped: either in the
          * middle of the hogging goroutine (which waits for the GIL) or
@@ -209,6 +227,7 @@ sysmon(void *arg)
             }
         }
         PyEval_SaveThread();
+        __atomic_store_n(&mon_busy, 0, __ATOMIC_SEQ_CST);
         /* If the yield finds nobody ready yet (a timer not quite due), the
          * goroutine goes on: look again two ticks later, not at once. */
         last = gpy_sched_switches();
@@ -238,9 +257,25 @@ gpy_py_preempt_start(void)
 }
 
 void
+gpy_py_preempt_stop(void)
+{
+    __atomic_store_n(&mon_stop, 1, __ATOMIC_SEQ_CST);
+    if (!sysmon_started) {
+        return;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    while (__atomic_load_n(&mon_busy, __ATOMIC_SEQ_CST)) {
+        struct timespec pause = {0, 100000};
+        nanosleep(&pause, NULL);
+    }
+    Py_END_ALLOW_THREADS
+}
+
+void
 gpy_py_preempt_after_fork(void)
 {
     sysmon_started = 0;
+    mon_stop = mon_busy = 0;
 }
 
 int
