@@ -862,7 +862,7 @@ idle_push(gpy_m *m)
     gpy__unlock();
 }
 
-/* idle_pop takes an idle M (m itself if given and idle); NULL if none.
+/* idle_take takes an idle M (m itself if given and idle); NULL if none.
  * Under the lock. */
 static gpy_m *
 idle_take(gpy_m *want)

@@ -298,13 +298,18 @@ class MigrationTest(unittest.TestCase):
 class ThreadsTest(unittest.TestCase):
 
     def test_gil_released_work_spreads(self):
+        # (threading.get_native_id() is the goroutine's id under gpython:
+        # ask the kernel which thread ran the call)
         ids = set()
         lock = threading.Lock()
+        libc.syscall.restype = ctypes.c_long
+        SYS_gettid = 186 if os.uname().machine == "x86_64" else 178
 
         def work():
             ext.spin(300)
+            tid = libc.syscall(SYS_gettid)
             with lock:
-                ids.add(threading.get_native_id())
+                ids.add(tid)
         ts = [threading.Thread(target=work) for _ in range(2)]
         for t in ts:
             t.start()
