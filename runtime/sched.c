@@ -1038,8 +1038,7 @@ gpy_sched_detached(void)
 int
 gpy_sched_rejoin(void)
 {
-    gpy_m *m = t_m;
-    if (!m || !m->cur || m->rejoining || !S.inited ||
+    if (!gpy_sched_detached() ||
         __atomic_load_n(&S.shutdown, __ATOMIC_RELAXED)) {
         return 0;
     }
