@@ -183,9 +183,6 @@ sysmon(void *arg)
         nanosleep(&ts, NULL);
         unsigned long now = gpy_sched_switches();
         int64_t t = mono_us();
-        if (gpy_py_blockreport_ns) {
-            gpy_py_blockreport_check(now);
-        }
         /* A goroutine in a call without the GIL for a while: the others
          * go on on another OS thread (handoff). */
         if (gpy_sched_handoff(HANDOFF_US * 1000LL)) {
@@ -236,6 +233,21 @@ sysmon(void *arg)
     return NULL;
 }
 
+/* The blocking report watches from a thread of its own: the monitor may
+ * wait for the GIL as long as a C call that holds it lasts -- the very
+ * call the report must name. */
+static void *
+reporter(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct timespec ts = {0, TICK_US * 1000};
+        nanosleep(&ts, NULL);
+        gpy_py_blockreport_check(gpy_sched_switches());
+    }
+    return NULL;
+}
+
 void
 gpy_py_preempt_start(void)
 {
@@ -243,6 +255,10 @@ gpy_py_preempt_start(void)
         return;
     }
     sysmon_started = 1;
+    if (gpy_py_blockreport_ns &&
+        gpy_thread_start(reporter, NULL, 64 << 10) == 0) {
+        gpy_sched_own_thread(1);
+    }
     PyThreadState *mts =
         PyThreadState_New(PyThreadState_GetInterpreter(PyThreadState_Get()));
     if (!mts) {

@@ -47,7 +47,7 @@ gpy_patch_may_park_from(const void *caller)
         caller = twin_caller;
         twin_caller = NULL;
     }
-    if (!gpy_sched_active()) {
+    if (!gpy_sched_holder()) {
         /* A goroutine whose OS thread lost the scheduler in a long call
          * (handoff) and now blocks again: it gets the scheduler back and
          * parks, rather than block this thread -- a goroutine pinned to

@@ -219,6 +219,11 @@ void *gpy_sched_m(void);
  * Returns whether the caller holds P now (0: not a goroutine's thread, or
  * the runtime is shutting down). */
 int gpy_sched_rejoin(void);
+/* gpy_sched_holder: whether the caller's OS thread holds P, without
+ * taking it out of the monitor's reach as gpy_sched_active does (an
+ * interposer that may not park asks this first: a call that completes at
+ * once leaves its goroutine's GIL-released region watched). */
+int gpy_sched_holder(void);
 /* gpy_sched_detached: the caller is such a goroutine (cheap). */
 int gpy_sched_detached(void);
 

@@ -121,6 +121,11 @@ int gpy__on_sched(void);
  * monitor handed it over meanwhile). */
 void gpy__p_ensure(void);
 
+/* gpy__p_take: a runtime entry about to park the caller: whether it holds
+ * P now (a goroutine of a detached M waits for it first); 0 for other
+ * threads, which block instead. */
+int gpy__p_take(void);
+
 /* gpy__idle_ms: pooled OS threads waiting for P (they wake nobody). */
 int gpy__idle_ms(void);
 

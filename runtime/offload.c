@@ -78,7 +78,7 @@ worker(void *unused)
 int
 gpy_offload(void (*fn)(void *arg), void *arg)
 {
-    if (!gpy_sched_active()) {
+    if (!gpy__p_take()) {
         fn(arg);
         return 0;
     }

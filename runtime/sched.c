@@ -1029,6 +1029,21 @@ gpy_sched_m(void)
 }
 
 int
+gpy_sched_holder(void)
+{
+    gpy_m *m = t_m;
+    return m && S.inited && !__atomic_load_n(&S.shutdown, __ATOMIC_RELAXED) &&
+           (__atomic_load_n(&S.pstate, __ATOMIC_ACQUIRE) & ~P_SYSCALL) ==
+               (uintptr_t)m;
+}
+
+int
+gpy__p_take(void)
+{
+    return gpy_sched_active() || gpy_sched_rejoin();
+}
+
+int
 gpy_sched_detached(void)
 {
     gpy_m *m = t_m;

@@ -139,7 +139,7 @@ gpy_g_interrupt(gpy_g *g)
 int
 gpy_sleep_ns(int64_t ns)
 {
-    if (!gpy_sched_active()) {
+    if (!gpy__p_take()) {
         if (ns > 0) {
             struct timespec ts = {ns / 1000000000, ns % 1000000000};
             while (gpy__sys_sleep(&ts, &ts) < 0 && errno == EINTR) {
@@ -212,7 +212,7 @@ gpy_fd_wait(int fd, int events, int64_t deadline_ns)
 static int
 fd_wait(int fd, int events, int64_t deadline_ns, int reason)
 {
-    if (!gpy_sched_active()) {
+    if (!gpy__p_take()) {
         struct pollfd p = {fd,
                            (short)((events & GPY_READ ? POLLIN : 0) |
                                    (events & GPY_WRITE ? POLLOUT : 0)),
@@ -293,7 +293,7 @@ gpy_fd_closing(int fd)
 int
 gpy_child_wait(int pid, int64_t deadline_ns)
 {
-    if (!gpy_sched_active()) {
+    if (!gpy__p_take()) {
         return 0;
     }
 #ifdef SYS_pidfd_open

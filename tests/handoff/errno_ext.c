@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* recv_cached_errno(fd) -> (result, errno, gilstate_ok, mask_same,
  * same_os_thread): one blocking recv of a byte with &errno taken before
@@ -86,18 +87,12 @@ cond_wait(PyObject *self, PyObject *arg)
     return PyLong_FromLong(r);
 }
 
-/* spin(ms): compute in C without the GIL for ms milliseconds (a long hash
- * or compression stands in). */
-static PyObject *
-spin(PyObject *self, PyObject *arg)
+/* spin_ms: compute for ms milliseconds (a long hash or compression
+ * stands in); no GIL. */
+static unsigned long
+spin_ms(long ms)
 {
-    (void)self;
-    long ms = PyLong_AsLong(arg);
-    if (ms == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
     volatile unsigned long x = 0;
-    Py_BEGIN_ALLOW_THREADS
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     do {
@@ -108,14 +103,50 @@ spin(PyObject *self, PyObject *arg)
     } while ((t.tv_sec - t0.tv_sec) * 1000 +
                  (t.tv_nsec - t0.tv_nsec) / 1000000 <
              ms);
+    return x;
+}
+
+/* spin(ms): compute in C without the GIL for ms milliseconds. */
+static PyObject *
+spin(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    long ms = PyLong_AsLong(arg);
+    if (ms == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    unsigned long x;
+    Py_BEGIN_ALLOW_THREADS
+    x = spin_ms(ms);
     Py_END_ALLOW_THREADS
     return PyLong_FromUnsignedLong(x);
+}
+
+/* write_then_spin(fd, ms): in one GIL-released region, a write that
+ * completes at once (an interposed call that does not park), then ms of
+ * computing -- as a library writes, then fsyncs or compresses. */
+static PyObject *
+write_then_spin(PyObject *self, PyObject *args)
+{
+    (void)self;
+    int fd;
+    long ms;
+    if (!PyArg_ParseTuple(args, "il", &fd, &ms)) {
+        return NULL;
+    }
+    ssize_t w;
+    Py_BEGIN_ALLOW_THREADS
+    w = write(fd, "x", 1);
+    spin_ms(ms);
+    Py_END_ALLOW_THREADS
+    return PyLong_FromSsize_t(w);
 }
 
 static PyMethodDef methods[] = {
     {"recv_cached_errno", recv_cached_errno, METH_O, NULL},
     {"cond_wait", cond_wait, METH_O, NULL},
     {"spin", spin, METH_O, NULL},
+    {"write_then_spin", write_then_spin, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -112,6 +112,20 @@ class NoFreezeTest(unittest.TestCase):
         self.check_live(lambda: r.append(ext.cond_wait(int(CALL * 1000))))
         self.assertEqual(r, [errno.ETIMEDOUT])
 
+    def test_interposed_call_then_long_call(self):
+        # One GIL-released region of a library: a write that completes at
+        # once (an interposed call that does not park), then computing.
+        r, w = os.pipe()
+        try:
+            n = []
+            self.check_live(
+                lambda: n.append(ext.write_then_spin(w, int(CALL * 1000))))
+            self.assertEqual(n, [1])
+            self.assertEqual(os.read(r, 1), b"x")
+        finally:
+            os.close(r)
+            os.close(w)
+
     def test_lockf_held_by_child(self):
         with tempfile.NamedTemporaryFile() as f:
             child = subprocess.Popen(
