@@ -130,8 +130,9 @@ int gpy__p_take(void);
 int gpy__idle_ms(void);
 
 /* gpy__park switches away from the running goroutine until it is made
- * runnable again (gpy__complete, a timer, an fd). Wakeups may be stray:
- * callers park in a loop on their own condition. */
+ * runnable again (gpy__complete, a timer, an fd); the caller holds P
+ * (gpy_park_wait makes sure). Wakeups may be stray: callers park in a
+ * loop on their own condition. */
 void gpy__park(void);
 
 /* A wait's done word goes 0 (armed) -> 1 (claimed by one waker) -> 2

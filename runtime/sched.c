@@ -1176,9 +1176,6 @@ gpy_sched_handoff(int64_t min_ns)
 static void
 schedule(gpy_g *self)
 {
-    /* An exiting goroutine comes here having released the GIL: out of the
-     * monitor's reach first. */
-    gpy__p_ensure();
     for (;;) {
         drain_remote();
         handle_signal_arrival();
@@ -1255,7 +1252,6 @@ gpy__p_ensure(void)
 void
 gpy__park(void)
 {
-    gpy__p_ensure();
     gpy_g *self = S.cur;
     if (track_runs) {
         run_ends(self);
@@ -1294,6 +1290,9 @@ gpy_yield(void)
 static void
 g_exit(void)
 {
+    /* The goroutine released the GIL on its way out: out of the monitor's
+     * reach before it schedules. */
+    gpy__p_ensure();
     gpy_g *self = S.cur;
     /* A wakeup from another OS thread may still be queued for us. */
     while (__atomic_load_n(&self->inflight, __ATOMIC_ACQUIRE)) {

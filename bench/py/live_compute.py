@@ -4,40 +4,16 @@
 import sys
 import time
 
-
-def main():
-    ms = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    gaps = []
-    state = {'stop': False}
-    done = chan(2)
-
-    def ticker():
-        last = time.perf_counter()
-        while not state['stop']:
-            time.sleep(0.01)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-        done.send(None)
-
-    def compute():
-        end = time.perf_counter() + ms / 1000
-        x = 0
-        while time.perf_counter() < end:
-            for i in range(100):
-                x += i
-        done.send(None)
-
-    go(ticker)
-    time.sleep(0.05)
-    t0 = time.perf_counter()
-    go(compute)
-    done.recv()
-    state['stop'] = True
-    done.recv()
-    dt = time.perf_counter() - t0
-    print('RESULT gap_ms=%.1f ticks=%d elapsed_s=%.4f'
-          % (max(gaps) * 1e3, len(gaps), dt))
+from _liveness import longest_gap
 
 
-main()
+def compute(ms):
+    end = time.perf_counter() + ms / 1000
+    x = 0
+    while time.perf_counter() < end:
+        for i in range(100):
+            x += i
+
+
+ms = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+longest_gap(lambda: compute(ms))

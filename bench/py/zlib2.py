@@ -3,8 +3,9 @@
 # ... in decimal, space-separated, cut at 16 MiB (Go's twin builds the same).
 # usage: zlib2.py [N]  -> RESULT wall_ms=...
 import sys
-import time
 import zlib
+
+from _liveness import together
 
 
 def data():
@@ -18,22 +19,6 @@ def data():
     return b''.join(parts)[:size]
 
 
-def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-    d = data()
-    done = chan(n)
-
-    def worker():
-        zlib.compress(d, 6)
-        done.send(None)
-
-    t0 = time.perf_counter()
-    for _ in range(n):
-        go(worker)
-    for _ in range(n):
-        done.recv()
-    dt = time.perf_counter() - t0
-    print('RESULT wall_ms=%.1f n=%d elapsed_s=%.4f' % (dt * 1e3, n, dt))
-
-
-main()
+n = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+d = data()
+together(n, lambda: zlib.compress(d, 6))
