@@ -22,7 +22,9 @@ import run  # noqa: E402
 BENCHES = {
     'chan_sync': ('chan_sync', 300000, 'ns_per_op'),
     'chan_buff': ('chan_buff', 300000, 'ns_per_op'),
+    'chan_async': ('chan_async', 300000, 'ns_per_op'),
     'select': ('select', 300000, 'ns_per_op'),
+    'select_default': ('select_default', 1000000, 'ns_per_op'),
     'pingpong': ('pingpong', 200000, 'ns_per_op'),
     'spawn': ('spawn', 100000, 'ns_per_op'),
     'sleep': ('sleep', 10000, 'wall_ms'),
